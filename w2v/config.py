@@ -1,0 +1,135 @@
+"""Typed, validated training settings.
+
+:class:`TrainConfig` is the single place where option names, defaults and
+their constraints live. The CLI, :func:`w2v.train` and the model file all go
+through it, so an impossible value is rejected before any work starts, with
+the option named.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any, Optional
+
+from .errors import ConfigError
+
+#: Defaults that depend on the architecture (the C tool's choices).
+DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a training run; see ``w2v train --help`` for the prose."""
+
+    sg: bool = False                 # skip-gram if True, else CBOW (the C tool's default)
+    size: int = 100                  # vector dimension
+    window: int = 5                  # maximum distance between centre and context word
+    shrink_window: bool = True       # draw the effective window uniformly from 1..window
+    negative: int = 5                # noise words per positive example (0 = off)
+    ns_exponent: float = 0.75        # noise distribution is counts ** ns_exponent
+    hs: bool = False                 # hierarchical softmax over a Huffman tree
+    sample: float = 1e-3             # subsampling threshold t (0 = off)
+    min_count: int = 5               # drop words seen fewer times
+    max_vocab_size: Optional[int] = None  # prune while counting above this many types
+    max_word_bytes: int = 1000       # longer tokens are cut to this many bytes
+    max_sentence_length: int = 10000  # longer lines are split into pieces this long
+    threads: int = 2
+    epochs: int = 5
+    alpha: Optional[float] = None    # start learning rate (None: 0.025 sg, 0.05 cbow)
+    min_alpha: Optional[float] = None  # final learning rate (None: alpha * 1e-4)
+    cbow_mean: bool = True           # CBOW hidden layer: mean (True) or sum of context
+    seed: int = 1
+    compute_loss: bool = True
+    encoding_errors: str = "replace"  # how invalid UTF-8 in the corpus is decoded
+    extra: dict = field(default_factory=dict)  # forward-compatible, unused by training
+
+    # -- derived values -------------------------------------------------------------
+    @property
+    def start_alpha(self) -> float:
+        return self.alpha if self.alpha is not None else DEFAULT_ALPHA["sg" if self.sg else "cbow"]
+
+    @property
+    def end_alpha(self) -> float:
+        return self.min_alpha if self.min_alpha is not None else self.start_alpha * 1e-4
+
+    @property
+    def mode(self) -> str:
+        """Short name such as ``sg-ns`` or ``cbow-hs`` (``+`` when both losses are on)."""
+        losses = "+".join(x for x, on in (("ns", self.negative > 0), ("hs", self.hs)) if on)
+        return ("sg" if self.sg else "cbow") + "-" + losses
+
+    # -- validation ------------------------------------------------------------------
+    def validate(self) -> "TrainConfig":
+        """Raise :class:`ConfigError` naming the first impossible option."""
+        def need(ok: bool, option: str, message: str):
+            if not ok:
+                raise ConfigError(f"--{option.replace('_', '-')}: {message}")
+
+        for name in ("size", "window", "threads", "epochs", "min_count",
+                     "max_sentence_length", "max_word_bytes", "negative", "seed"):
+            value = getattr(self, name)
+            need(isinstance(value, int) and not isinstance(value, bool), name,
+                 f"must be an integer, got {value!r}")
+        need(1 <= self.size <= 100_000, "size", f"must be between 1 and 100000, got {self.size}")
+        need(1 <= self.window <= 1000, "window", f"must be between 1 and 1000, got {self.window}")
+        need(0 <= self.negative <= 1000, "negative", f"must be between 0 and 1000, got {self.negative}")
+        need(self.negative > 0 or self.hs, "negative",
+             "is 0 and --hs is off: enable at least one of negative sampling or hierarchical softmax")
+        need(1 <= self.threads <= 1024, "threads", f"must be between 1 and 1024, got {self.threads}")
+        need(1 <= self.epochs <= 100_000, "epochs", f"must be at least 1, got {self.epochs}")
+        need(self.min_count >= 1, "min_count", f"must be at least 1, got {self.min_count}")
+        need(self.max_sentence_length >= 1, "max_sentence_length",
+             f"must be at least 1, got {self.max_sentence_length}")
+        need(self.max_word_bytes >= 1, "max_word_bytes", f"must be at least 1, got {self.max_word_bytes}")
+        need(0 <= self.seed < 2 ** 63, "seed", f"must be between 0 and 2**63-1, got {self.seed}")
+        need(_is_number(self.sample) and 0 <= self.sample < 1, "sample",
+             f"must be in [0, 1), got {self.sample!r}")
+        need(_is_number(self.ns_exponent) and -10 <= self.ns_exponent <= 10, "ns_exponent",
+             f"must be a number in [-10, 10], got {self.ns_exponent!r}")
+        if self.alpha is not None:
+            need(_is_number(self.alpha) and 0 < self.alpha <= 10, "alpha",
+                 f"must be > 0 (and at most 10), got {self.alpha!r}")
+        if self.min_alpha is not None:
+            need(_is_number(self.min_alpha) and 0 <= self.min_alpha, "min_alpha",
+                 f"must be >= 0, got {self.min_alpha!r}")
+            need(self.min_alpha <= self.start_alpha, "min_alpha",
+                 f"({self.min_alpha}) must not exceed --alpha ({self.start_alpha})")
+        if self.max_vocab_size is not None:
+            need(isinstance(self.max_vocab_size, int) and self.max_vocab_size >= 1, "max_vocab_size",
+                 f"must be a positive integer, got {self.max_vocab_size!r}")
+        need(self.encoding_errors in ("strict", "replace", "ignore"), "encoding_errors",
+             f"must be strict, replace or ignore, got {self.encoding_errors!r}")
+        return self
+
+    # -- (de)serialisation for model files ------------------------------------------------
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        """Build from a dict (e.g. a model file header); unknown keys go to ``extra``."""
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        unknown = {k: v for k, v in data.items() if k not in known}
+        if unknown:
+            kwargs.setdefault("extra", {}).update(unknown)
+        return cls(**kwargs)
+
+    @classmethod
+    def from_options(cls, **options: Any) -> "TrainConfig":
+        """Build from keyword options, accepting the aliases ``dim``/``vector_size`` and ``iter``."""
+        aliases = {"dim": "size", "vector_size": "size", "iter": "epochs", "workers": "threads"}
+        known = {f.name for f in fields(cls)}
+        kwargs = {}
+        for key, value in options.items():
+            name = aliases.get(key, key)
+            if name not in known or name == "extra":
+                raise ConfigError(f"unknown option {key!r}")
+            if name in kwargs:
+                raise ConfigError(f"option {name!r} given twice (via an alias)")
+            kwargs[name] = value
+        return cls(**kwargs).validate()
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x
