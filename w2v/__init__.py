@@ -1,0 +1,40 @@
+"""w2v: a fast, safe word2vec engine (CBOW / skip-gram, negative sampling / hierarchical softmax).
+
+Quick use::
+
+    import w2v
+    model = w2v.train("corpus.txt", sg=True, size=100, threads=4)
+    model.save("vectors.bin")
+    vecs = w2v.load("vectors.bin")
+    vecs.most_similar("king")
+
+Heavy modules (the compiled core) are imported on first use, so ``import w2v``
+stays cheap for query-only scripts.
+"""
+from .config import TrainConfig
+from .errors import (ConfigError, CorpusError, FormatError, TrainingInterrupted,
+                     UnknownWordError, W2VError)
+
+__version__ = "0.1.0"
+
+__all__ = ["train", "load", "load_model", "TrainConfig", "W2VError", "ConfigError",
+           "CorpusError", "FormatError", "UnknownWordError", "TrainingInterrupted",
+           "__version__"]
+
+
+def train(corpus, **options):
+    """Train word vectors on ``corpus``; see :func:`w2v.train.train`."""
+    from .train import train as _train
+    return _train(corpus, **options)
+
+
+def load(path, **options):
+    """Load vectors from any supported format; see :func:`w2v.io.load`."""
+    from .io import load as _load
+    return _load(path, **options)
+
+
+def load_model(path, **options):
+    """Load a full model (for continued training); see :func:`w2v.io.load_model`."""
+    from .io import load_model as _load_model
+    return _load_model(path, **options)

@@ -1,0 +1,68 @@
+"""The result of training: vocabulary, counts, all weight matrices and the history.
+
+``Model.wv`` is the query-side :class:`w2v.vectors.Vectors` view of the input
+vectors; ``Model.save`` writes any supported format (the format follows the
+file extension unless given).
+"""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import numpy as np
+
+from .config import TrainConfig
+
+
+class Model:
+    """A trained (or loaded) word2vec model.
+
+    Attributes
+    ----------
+    config : TrainConfig        the settings it was trained with
+    words : list[str]           vocabulary, most frequent first (ties by word)
+    counts : int64 array        corpus count of each word
+    input_vectors : float32 (V, size)   the word vectors (classic ``syn0``)
+    output_ns : float32 (V, size) or None     negative-sampling output weights (``syn1neg``)
+    output_hs : float32 (V-1, size) or None   Huffman inner-node weights (``syn1``)
+    epoch_losses : list[float]  mean training loss per example, one per epoch
+    history : list[dict]        per-epoch records (loss, seconds, words, alpha range)
+    """
+
+    def __init__(self, config: TrainConfig, words: List[str], counts: np.ndarray,
+                 input_vectors: np.ndarray, output_ns: Optional[np.ndarray] = None,
+                 output_hs: Optional[np.ndarray] = None, epoch_losses=None, history=None):
+        self.config = config
+        self.words = list(words)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        self.input_vectors = input_vectors
+        self.output_ns = output_ns
+        self.output_hs = output_hs
+        self.epoch_losses = list(epoch_losses or [])
+        self.history = list(history or [])
+        self._wv = None
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The word vectors, float32, one row per word of :attr:`words`."""
+        return self.input_vectors
+
+    @property
+    def wv(self):
+        """Query API over the word vectors (most_similar, analogies, ...)."""
+        if self._wv is None:
+            from .vectors import Vectors
+            self._wv = Vectors(self.words, self.input_vectors, counts=self.counts)
+        return self._wv
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __repr__(self) -> str:
+        return (f"<w2v.Model {self.config.mode} vocab={len(self.words)} "
+                f"size={self.input_vectors.shape[1]} epochs={len(self.epoch_losses)}>")
+
+    def save(self, path, format: Optional[str] = None) -> None:
+        """Write the model; ``format`` in {'bin', 'txt', 'model'} or from the extension
+        (``.bin`` word2vec binary, ``.txt``/``.vec`` word2vec text, ``.w2v`` our model file)."""
+        from . import io
+        io.save(path, self, format=format)
