@@ -34,4 +34,10 @@ class UnknownWordError(W2VError, KeyError):
 
 
 class TrainingInterrupted(W2VError):
-    """Training was stopped (Ctrl-C, SIGTERM or a callback) before it finished."""
+    """Training was stopped (Ctrl-C or SIGTERM) before it finished.
+
+    ``.model`` holds the model with the weights trained so far."""
+
+    def __init__(self, message, model=None):
+        super().__init__(message)
+        self.model = model

@@ -1,0 +1,602 @@
+# cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False, language_level=3
+"""The training core: nogil SGD kernels and the per-thread worker loop.
+
+Names, and their classic word2vec.c equivalents
+-----------------------------------------------
+==================  ===========  ===============================================
+here                word2vec.c   meaning
+==================  ===========  ===============================================
+input_vectors       syn0         (V, d) the word vectors that are kept
+output_ns           syn1neg      (V, d) output weights for negative sampling
+output_hs           syn1         (V-1, d) weights of the Huffman tree's inner nodes
+hidden              neu1         (d,) the hidden layer h
+grad_hidden         neu1e        (d,) accumulated -alpha * dJ/dh
+keep_threshold      (inline)     subsampling keep probability * 2**32
+noise_threshold/    table        Walker alias table of counts ** 0.75
+noise_alias
+==================  ===========  ===============================================
+
+The objective and its gradients
+-------------------------------
+One *example* is a hidden vector ``h`` and a centre word ``w``. Skip-gram uses
+``h = input_vectors[c]`` for one context word ``c`` (the C tool's pairing:
+each context word predicts the centre); CBOW uses the mean (or sum) of the
+context rows. The loss is a sum of logistic terms, one per output row ``o``
+with a label ``y`` in {0, 1}::
+
+    J = sum_o  -[ y log s(x_o) + (1 - y) log(1 - s(x_o)) ],   x_o = h . o,  s = sigmoid
+
+* negative sampling: ``o = output_ns[w]`` with ``y = 1`` and k noise rows
+  ``output_ns[n]`` with ``y = 0`` (a noise draw equal to ``w`` is redrawn);
+* hierarchical softmax: for each inner node ``p`` on ``w``'s Huffman path,
+  ``o = output_hs[p]`` with ``y = 1 - code`` (the C tool's convention).
+
+Backprop through ``x = h . o`` (downstream = upstream x local) with
+``dJ/dx = s(x) - y``::
+
+    dJ/do = (s(x) - y) h          dJ/dh = sum_o (s(x_o) - y_o) o
+
+With ``g = alpha (y - s(x))`` the SGD step ``theta <- theta - alpha dJ/dtheta``
+is ``o += g h`` and ``grad_hidden += g o`` (taken with ``o`` *before* its
+update, exactly the gradient at the current point); finally every input row
+that formed ``h`` gets ``+= grad_hidden``. For skip-gram and for CBOW-sum that
+is exactly ``-alpha dJ/d input_row``. For CBOW-mean, ``dJ/d input_row =
+dJ/dh / n_context``; like word2vec.c and gensim we apply the undivided
+``grad_hidden`` to each context row (a step ``n_context`` times larger on the
+inputs, which is what their default learning rates are tuned for).
+
+Threads and progress
+--------------------
+Each Python thread calls :meth:`Trainer.run_shard`, which releases the GIL
+and trains on its own range of sentences (Hogwild: shared matrices, no
+locks). Per-thread state (buffers, RNG, double-precision loss) lives in a
+``ThreadState``. Raw words (before subsampling) are published to a shared
+counter with an atomic add every ``PUBLISH_EVERY`` words; the learning rate is
+derived from that global count. A shared stop flag is polled once per
+sentence so Ctrl-C stops every thread promptly.
+"""
+from libc.math cimport exp, log1p
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memset
+
+import numpy as np
+
+cimport numpy as cnp
+
+cnp.import_array()
+
+
+cdef extern from *:
+    """
+    static inline long long w2v_atomic_add(long long *p, long long v) {
+        return __atomic_add_fetch(p, v, __ATOMIC_RELAXED);
+    }
+    static inline long long w2v_atomic_load(long long *p) {
+        return __atomic_load_n(p, __ATOMIC_RELAXED);
+    }
+    static inline int w2v_atomic_load_int(int *p) {
+        return __atomic_load_n(p, __ATOMIC_RELAXED);
+    }
+    static inline void w2v_atomic_store_double(double *p, double v) {
+        __atomic_store(p, &v, __ATOMIC_RELAXED);
+    }
+    """
+    long long atomic_add "w2v_atomic_add"(long long *p, long long v) nogil
+    long long atomic_load "w2v_atomic_load"(long long *p) nogil
+    int atomic_load_int "w2v_atomic_load_int"(int *p) nogil
+    void atomic_store_double "w2v_atomic_store_double"(double *p, double v) nogil
+
+
+cdef enum:
+    PUBLISH_EVERY = 10000     # raw words between updates of the shared progress counter
+    MAX_NOISE_RETRIES = 16    # redraws when a noise sample hits the true word
+    SLOT_STRIDE = 8           # doubles per thread in the stats array (64 bytes: no false sharing)
+    STAT_LOSS = 0
+    STAT_EXAMPLES = 1
+    STAT_WORDS = 2
+
+cdef uint32_t ALWAYS = 0xFFFFFFFFu
+cdef float MAX_LOGIT = 30.0   # |h.o| is clipped here before exp (s(30) == 1 in float)
+
+
+# ----------------------------------------------------------------------------- structs
+cdef struct Weights:
+    float *input_vectors
+    float *output_ns        # NULL when negative sampling is off
+    float *output_hs        # NULL when hierarchical softmax is off
+    Py_ssize_t dim
+
+cdef struct Tables:
+    const uint32_t *keep_threshold    # NULL: no subsampling
+    const uint32_t *noise_threshold
+    const int32_t *noise_alias
+    int64_t vocab_size
+    const uint8_t *hs_codes
+    const int32_t *hs_points
+    const int64_t *hs_offsets
+    const int32_t *hs_lengths
+
+cdef struct Settings:
+    int sg
+    int cbow_mean
+    int negative
+    int hs
+    int window
+    int shrink_window
+    int compute_loss
+    int max_sentence_length
+    double start_alpha
+    double end_alpha
+    int64_t total_words       # raw in-vocabulary words over all epochs
+
+cdef struct Corpus:
+    const int32_t *ids
+    const int64_t *sentence_starts
+
+cdef struct Shared:
+    long long *words_done     # global raw-word progress (atomic)
+    int *stop                 # set non-zero to stop every worker
+    double *stats             # SLOT_STRIDE doubles per thread
+
+cdef struct ThreadState:
+    uint64_t rng
+    float *hidden             # neu1
+    float *grad_hidden        # neu1e
+    int32_t *sentence         # kept (subsampled) ids of the current sentence
+    int32_t *context          # context ids of the current CBOW example
+    int32_t *noise            # noise ids of the current example
+    double loss
+    int64_t examples
+    int64_t words_unpublished
+    int64_t words_total
+    double alpha
+    int thread_id
+
+
+# ----------------------------------------------------------------------------- RNG
+cdef inline uint64_t next_random(uint64_t *state) noexcept nogil:
+    """splitmix64: a 64-bit counter through a strong mixer (passes BigCrush)."""
+    state[0] += 0x9E3779B97F4A7C15ULL
+    cdef uint64_t z = state[0]
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+    return z ^ (z >> 31)
+
+
+cdef inline uint32_t random_below(uint64_t *state, uint32_t n) noexcept nogil:
+    """Uniform integer in [0, n) by multiply-shift (no modulo bias worth noting)."""
+    return <uint32_t> (((next_random(state) >> 32) * <uint64_t> n) >> 32)
+
+
+cpdef uint64_t thread_seed(uint64_t seed, uint64_t thread_id, uint64_t epoch):
+    """RNG state for (seed, thread, epoch): independent streams, reproducible."""
+    cdef uint64_t s = seed
+    cdef uint64_t a = next_random(&s)
+    s = a ^ (thread_id * 0xD1B54A32D192ED03ULL)
+    a = next_random(&s)
+    s = a ^ (epoch * 0x8CB92BA72F3D8DD7ULL)
+    return next_random(&s)
+
+
+cdef inline int32_t draw_noise(ThreadState *ts, const Tables *t) noexcept nogil:
+    """One draw from the alias table: a uniform bucket, then itself or its alias."""
+    cdef uint64_t r = next_random(&ts.rng)
+    cdef int64_t bucket = <int64_t> (((r >> 32) * <uint64_t> t.vocab_size) >> 32)
+    cdef uint32_t u = <uint32_t> (r & 0xFFFFFFFFu)
+    if u < t.noise_threshold[bucket] or t.noise_threshold[bucket] == ALWAYS:
+        return <int32_t> bucket
+    return t.noise_alias[bucket]
+
+
+# ----------------------------------------------------------------------------- kernels
+cdef inline double logistic_step(const float *h, float *out_row, float *grad_hidden,
+                                 Py_ssize_t dim, float label, float alpha,
+                                 int compute_loss) noexcept nogil:
+    """One output row: x = h.o, g = alpha (y - s(x)); grad_hidden += g o; o += g h.
+
+    Returns the term's loss -log s(x) (y = 1) or -log s(-x) (y = 0) if asked."""
+    cdef float x = 0
+    cdef Py_ssize_t i
+    for i in range(dim):
+        x += h[i] * out_row[i]
+    if x > MAX_LOGIT:
+        x = MAX_LOGIT
+    elif x < -MAX_LOGIT:
+        x = -MAX_LOGIT
+    cdef double e = exp(-x)                  # s(x) = 1 / (1 + e)
+    cdef float g = (label - <float> (1.0 / (1.0 + e))) * alpha
+    cdef float o
+    for i in range(dim):
+        o = out_row[i]
+        grad_hidden[i] += g * o
+        out_row[i] = o + g * h[i]
+    if not compute_loss:
+        return 0.0
+    if label > 0.5:
+        return log1p(e)                      # -log s(x)
+    return x + log1p(e)                      # -log s(-x) = x - log s(x)
+
+
+cdef double train_example(const Weights *w, const Tables *t, const int32_t *inputs, int n_inputs,
+                          int32_t target, const int32_t *noise, int n_noise, int use_hs,
+                          int cbow_mean, float alpha, float *hidden, float *grad_hidden,
+                          int compute_loss) noexcept nogil:
+    """One SGD step on one example (see the module docstring).
+
+    IN  inputs[n_inputs]: rows of input_vectors forming h (mean or sum; one row
+        for skip-gram, used in place). target: the centre word.
+        noise[n_noise]: noise words (ignored if output_ns is NULL).
+    OUT updates input_vectors, output_ns, output_hs in place; returns the loss."""
+    cdef Py_ssize_t dim = w.dim, i
+    cdef int k
+    cdef const float *h
+    cdef float scale
+    cdef double loss = 0.0
+    cdef int64_t off
+    if n_inputs == 1:
+        h = w.input_vectors + <Py_ssize_t> inputs[0] * dim
+    else:
+        memset(hidden, 0, dim * sizeof(float))
+        for k in range(n_inputs):
+            row = w.input_vectors + <Py_ssize_t> inputs[k] * dim
+            for i in range(dim):
+                hidden[i] += row[i]
+        if cbow_mean:
+            scale = 1.0 / n_inputs
+            for i in range(dim):
+                hidden[i] *= scale
+        h = hidden
+    memset(grad_hidden, 0, dim * sizeof(float))
+    if use_hs and w.output_hs != NULL:
+        off = t.hs_offsets[target]
+        for k in range(t.hs_lengths[target]):
+            loss += logistic_step(h, w.output_hs + <Py_ssize_t> t.hs_points[off + k] * dim,
+                                  grad_hidden, dim, <float> (1 - t.hs_codes[off + k]), alpha,
+                                  compute_loss)
+    if w.output_ns != NULL:
+        loss += logistic_step(h, w.output_ns + <Py_ssize_t> target * dim, grad_hidden, dim,
+                              1.0, alpha, compute_loss)
+        for k in range(n_noise):
+            loss += logistic_step(h, w.output_ns + <Py_ssize_t> noise[k] * dim, grad_hidden,
+                                  dim, 0.0, alpha, compute_loss)
+    for k in range(n_inputs):
+        row = w.input_vectors + <Py_ssize_t> inputs[k] * dim
+        for i in range(dim):
+            row[i] += grad_hidden[i]
+    return loss
+
+
+cdef inline int draw_noise_set(ThreadState *ts, const Tables *t, int negative,
+                               int32_t target) noexcept nogil:
+    """Fill ts.noise with ``negative`` draws, redrawing any equal to ``target``."""
+    cdef int k = 0, tries
+    cdef int32_t n
+    while k < negative:
+        n = draw_noise(ts, t)
+        tries = 0
+        while n == target and tries < MAX_NOISE_RETRIES:
+            n = draw_noise(ts, t)
+            tries += 1
+        if n == target:
+            return k           # a distribution concentrated on one word: use fewer
+        ts.noise[k] = n
+        k += 1
+    return k
+
+
+cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, ThreadState *ts,
+                         int n) noexcept nogil:
+    """All examples of one (subsampled) sentence ``ts.sentence[:n]``."""
+    cdef int i, j, lo, hi, span, n_ctx, n_noise = 0
+    cdef int32_t centre
+    cdef float alpha = <float> ts.alpha
+    for i in range(n):
+        centre = ts.sentence[i]
+        span = s.window
+        if s.shrink_window:
+            span = s.window - <int> random_below(&ts.rng, <uint32_t> s.window)   # 1..window
+        lo = i - span
+        if lo < 0:
+            lo = 0
+        hi = i + span + 1
+        if hi > n:
+            hi = n
+        if s.sg:
+            for j in range(lo, hi):
+                if j == i:
+                    continue
+                if s.negative > 0:
+                    n_noise = draw_noise_set(ts, t, s.negative, centre)
+                ts.loss += train_example(w, t, &ts.sentence[j], 1, centre, ts.noise, n_noise,
+                                         s.hs, 1, alpha, ts.hidden, ts.grad_hidden, s.compute_loss)
+                ts.examples += 1
+        else:
+            n_ctx = 0
+            for j in range(lo, hi):
+                if j != i:
+                    ts.context[n_ctx] = ts.sentence[j]
+                    n_ctx += 1
+            if n_ctx == 0:
+                continue
+            if s.negative > 0:
+                n_noise = draw_noise_set(ts, t, s.negative, centre)
+            ts.loss += train_example(w, t, ts.context, n_ctx, centre, ts.noise, n_noise, s.hs,
+                                     s.cbow_mean, alpha, ts.hidden, ts.grad_hidden, s.compute_loss)
+            ts.examples += 1
+
+
+cdef inline void publish(const Settings *s, const Shared *sh, ThreadState *ts) noexcept nogil:
+    """Add local progress to the global counter; refresh alpha and the stats slot."""
+    cdef long long done = atomic_add(sh.words_done, ts.words_unpublished)
+    ts.words_total += ts.words_unpublished
+    ts.words_unpublished = 0
+    cdef double frac = <double> done / <double> s.total_words if s.total_words > 0 else 1.0
+    if frac > 1.0:
+        frac = 1.0
+    ts.alpha = s.start_alpha - (s.start_alpha - s.end_alpha) * frac
+    if ts.alpha < s.end_alpha:
+        ts.alpha = s.end_alpha
+    cdef double *slot = sh.stats + ts.thread_id * SLOT_STRIDE
+    atomic_store_double(slot + STAT_LOSS, ts.loss)
+    atomic_store_double(slot + STAT_EXAMPLES, <double> ts.examples)
+    atomic_store_double(slot + STAT_WORDS, <double> ts.words_total)
+
+
+cdef int run_shard(const Weights *w, const Tables *t, const Settings *s, const Corpus *c,
+                   const Shared *sh, ThreadState *ts, int64_t first, int64_t last) noexcept nogil:
+    """Train on sentences [first, last). Returns 1 if stopped early, else 0."""
+    cdef int64_t sent, p, start, end
+    cdef int n
+    cdef int32_t word
+    cdef uint32_t thr
+    ts.words_unpublished = 0
+    publish(s, sh, ts)            # sets alpha from the global progress so far
+    for sent in range(first, last):
+        if atomic_load_int(sh.stop):
+            publish(s, sh, ts)
+            return 1
+        start = c.sentence_starts[sent]
+        end = c.sentence_starts[sent + 1]
+        n = 0
+        for p in range(start, end):
+            word = c.ids[p]
+            if t.keep_threshold != NULL:
+                thr = t.keep_threshold[word]
+                if thr != ALWAYS and <uint32_t> (next_random(&ts.rng) >> 32) >= thr:
+                    continue
+            ts.sentence[n] = word
+            n += 1
+        ts.words_unpublished += end - start
+        if n > 1:
+            train_sentence(w, t, s, ts, n)
+        if ts.words_unpublished >= PUBLISH_EVERY:
+            publish(s, sh, ts)
+    publish(s, sh, ts)
+    return 0
+
+
+# ----------------------------------------------------------------------------- Python side
+cdef float *float_ptr(object arr, Py_ssize_t dim, str name) except? NULL:
+    if arr is None:
+        return NULL
+    cdef cnp.ndarray a = arr
+    if a.dtype != np.float32 or not a.flags.c_contiguous or not a.flags.writeable:
+        raise ValueError(f"{name} must be a writeable C-contiguous float32 array")
+    if a.ndim != 2 or a.shape[1] != dim:
+        raise ValueError(f"{name} must have shape (rows, {dim})")
+    return <float *> a.data
+
+
+cdef class Trainer:
+    """Holds the pointers to one training run's arrays; threads call :meth:`run_shard`.
+
+    Every array is kept referenced here, so the pointers stay valid while any
+    thread runs. The arrays are validated once, on construction."""
+
+    cdef Weights weights
+    cdef Tables tables
+    cdef Settings settings
+    cdef Corpus corpus
+    cdef Shared shared
+    cdef list _keep_alive
+    cdef readonly int n_threads
+
+    def __init__(self, input_vectors, output_ns, output_hs, keep_threshold,
+                 noise_threshold, noise_alias, hs_codes, hs_points, hs_offsets, hs_lengths,
+                 ids, sentence_starts, words_done, stop, stats, *,
+                 bint sg, bint cbow_mean, int negative, bint hs, int window, bint shrink_window,
+                 bint compute_loss, int max_sentence_length, double start_alpha,
+                 double end_alpha, int64_t total_words, int n_threads):
+        cdef Py_ssize_t dim = input_vectors.shape[1]
+        cdef int64_t vocab_size = input_vectors.shape[0]
+        self._keep_alive = [input_vectors, output_ns, output_hs, keep_threshold, noise_threshold,
+                            noise_alias, hs_codes, hs_points, hs_offsets, hs_lengths, ids,
+                            sentence_starts, words_done, stop, stats]
+        self.weights.dim = dim
+        self.weights.input_vectors = float_ptr(input_vectors, dim, "input_vectors")
+        self.weights.output_ns = float_ptr(output_ns, dim, "output_ns") if negative > 0 else NULL
+        self.weights.output_hs = float_ptr(output_hs, dim, "output_hs") if hs else NULL
+        if negative > 0 and output_ns.shape[0] != vocab_size:
+            raise ValueError("output_ns must have one row per word")
+        if hs and output_hs.shape[0] != max(vocab_size - 1, 1):
+            raise ValueError("output_hs must have vocab_size - 1 rows")
+        self.tables.vocab_size = vocab_size
+        self.tables.keep_threshold = _u32(keep_threshold, vocab_size, "keep_threshold", True)
+        self.tables.noise_threshold = _u32(noise_threshold, vocab_size, "noise_threshold", negative == 0)
+        self.tables.noise_alias = _i32(noise_alias, vocab_size, "noise_alias", negative == 0)
+        if hs:
+            if hs_offsets.shape[0] != vocab_size or hs_lengths.shape[0] != vocab_size:
+                raise ValueError("Huffman tables must have one entry per word")
+            self.tables.hs_codes = <const uint8_t *> _contig(hs_codes, np.uint8, "hs_codes")
+            self.tables.hs_points = <const int32_t *> _contig(hs_points, np.int32, "hs_points")
+            self.tables.hs_offsets = <const int64_t *> _contig(hs_offsets, np.int64, "hs_offsets")
+            self.tables.hs_lengths = <const int32_t *> _contig(hs_lengths, np.int32, "hs_lengths")
+        self.corpus.ids = <const int32_t *> _contig(ids, np.int32, "ids")
+        self.corpus.sentence_starts = <const int64_t *> _contig(sentence_starts, np.int64,
+                                                                "sentence_starts")
+        self.shared.words_done = <long long *> _contig(words_done, np.int64, "words_done")
+        self.shared.stop = <int *> _contig(stop, np.int32, "stop")
+        if stats.shape[0] < n_threads * SLOT_STRIDE:
+            raise ValueError("stats too small")
+        self.shared.stats = <double *> _contig(stats, np.float64, "stats")
+        self.n_threads = n_threads
+        if window < 1 or max_sentence_length < 1 or negative < 0:
+            raise ValueError("window, max_sentence_length must be >= 1, negative >= 0")
+        self.settings.sg = sg
+        self.settings.cbow_mean = cbow_mean
+        self.settings.negative = negative
+        self.settings.hs = hs
+        self.settings.window = window
+        self.settings.shrink_window = shrink_window
+        self.settings.compute_loss = compute_loss
+        self.settings.max_sentence_length = max_sentence_length
+        self.settings.start_alpha = start_alpha
+        self.settings.end_alpha = end_alpha
+        self.settings.total_words = total_words
+
+    @staticmethod
+    def stats_slot_stride():
+        return SLOT_STRIDE
+
+    def run_shard(self, int thread_id, uint64_t rng_state, int64_t first, int64_t last):
+        """Train sentences [first, last) on the calling thread, without the GIL.
+
+        Returns ``(loss, examples, words, stopped)`` for this shard."""
+        if not (0 <= thread_id < self.n_threads):
+            raise ValueError("thread_id out of range")
+        if first < 0 or last < first:
+            raise ValueError("bad sentence range")
+        cdef ThreadState ts
+        cdef Py_ssize_t dim = self.weights.dim
+        cdef int stopped
+        memset(&ts, 0, sizeof(ThreadState))
+        ts.rng = rng_state
+        ts.thread_id = thread_id
+        ts.hidden = <float *> malloc(dim * sizeof(float))
+        ts.grad_hidden = <float *> malloc(dim * sizeof(float))
+        ts.sentence = <int32_t *> malloc(self.settings.max_sentence_length * sizeof(int32_t))
+        ts.context = <int32_t *> malloc((2 * self.settings.window + 1) * sizeof(int32_t))
+        ts.noise = <int32_t *> malloc((self.settings.negative + 1) * sizeof(int32_t))
+        try:
+            if (ts.hidden == NULL or ts.grad_hidden == NULL or ts.sentence == NULL
+                    or ts.context == NULL or ts.noise == NULL):
+                raise MemoryError("cannot allocate per-thread buffers")
+            with nogil:
+                stopped = run_shard(&self.weights, &self.tables, &self.settings, &self.corpus,
+                                    &self.shared, &ts, first, last)
+        finally:
+            free(ts.hidden); free(ts.grad_hidden); free(ts.sentence); free(ts.context)
+            free(ts.noise)
+        return ts.loss, ts.examples, ts.words_total, bool(stopped)
+
+
+cdef const uint32_t *_u32(object arr, int64_t n, str name, bint optional) except? NULL:
+    if arr is None:
+        if optional:
+            return NULL
+        raise ValueError(f"{name} is required")
+    if arr.shape[0] != n:
+        raise ValueError(f"{name} must have one entry per word")
+    return <const uint32_t *> _contig(arr, np.uint32, name)
+
+
+cdef const int32_t *_i32(object arr, int64_t n, str name, bint optional) except? NULL:
+    if arr is None:
+        if optional:
+            return NULL
+        raise ValueError(f"{name} is required")
+    if arr.shape[0] != n:
+        raise ValueError(f"{name} must have one entry per word")
+    return <const int32_t *> _contig(arr, np.int32, name)
+
+
+cdef void *_contig(object arr, object dtype, str name) except NULL:
+    cdef cnp.ndarray a = arr
+    if a.dtype != dtype or not a.flags.c_contiguous:
+        raise ValueError(f"{name} must be a C-contiguous {np.dtype(dtype).name} array")
+    if a.size == 0:
+        return <void *> 1   # never dereferenced: an empty table has no valid index
+    return <void *> a.data
+
+
+# ----------------------------------------------------------------------------- test hooks
+def py_train_example(input_vectors, output_ns, output_hs, hs_codes, hs_points, hs_offsets,
+                     hs_lengths, inputs, int target, noise, bint use_hs, bint cbow_mean,
+                     float alpha, bint compute_loss=True):
+    """Apply :func:`train_example` once, in place, and return its loss (tests only).
+
+    ``output_ns`` None disables negative sampling; ``output_hs`` None disables HS."""
+    cdef Weights w
+    cdef Tables t
+    cdef Py_ssize_t dim = input_vectors.shape[1]
+    memset(&t, 0, sizeof(Tables))
+    w.dim = dim
+    w.input_vectors = float_ptr(input_vectors, dim, "input_vectors")
+    w.output_ns = float_ptr(output_ns, dim, "output_ns")
+    w.output_hs = float_ptr(output_hs, dim, "output_hs") if use_hs else NULL
+    cdef cnp.ndarray in_arr = np.ascontiguousarray(inputs, dtype=np.int32)
+    cdef cnp.ndarray noise_arr = np.ascontiguousarray(noise if noise is not None else [], dtype=np.int32)
+    cdef int64_t V = input_vectors.shape[0]
+    if in_arr.size < 1 or in_arr.min() < 0 or in_arr.max() >= V or not (0 <= target < V):
+        raise ValueError("word ids out of range")
+    if noise_arr.size and (noise_arr.min() < 0 or noise_arr.max() >= V):
+        raise ValueError("noise ids out of range")
+    if use_hs:
+        t.hs_codes = <const uint8_t *> _contig(hs_codes, np.uint8, "hs_codes")
+        t.hs_points = <const int32_t *> _contig(hs_points, np.int32, "hs_points")
+        t.hs_offsets = <const int64_t *> _contig(hs_offsets, np.int64, "hs_offsets")
+        t.hs_lengths = <const int32_t *> _contig(hs_lengths, np.int32, "hs_lengths")
+    cdef float *hidden = <float *> malloc(dim * sizeof(float))
+    cdef float *grad = <float *> malloc(dim * sizeof(float))
+    cdef double loss
+    try:
+        loss = train_example(&w, &t, <const int32_t *> in_arr.data, <int> in_arr.size, target,
+                             <const int32_t *> noise_arr.data, <int> noise_arr.size, use_hs,
+                             cbow_mean, alpha, hidden, grad, compute_loss)
+    finally:
+        free(hidden); free(grad)
+    return loss
+
+
+def py_draw_noise(noise_threshold, noise_alias, uint64_t rng_state, Py_ssize_t n):
+    """``n`` draws from the alias table with the core's sampler (tests only)."""
+    cdef ThreadState ts
+    cdef Tables t
+    memset(&t, 0, sizeof(Tables))
+    t.vocab_size = noise_alias.shape[0]
+    t.noise_threshold = _u32(noise_threshold, t.vocab_size, "noise_threshold", False)
+    t.noise_alias = _i32(noise_alias, t.vocab_size, "noise_alias", False)
+    ts.rng = rng_state
+    out = np.empty(n, dtype=np.int32)
+    cdef int32_t[::1] o = out
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(n):
+            o[i] = draw_noise(&ts, &t)
+    return out
+
+
+def py_window_spans(int window, uint64_t rng_state, Py_ssize_t n):
+    """``n`` effective window sizes as the worker draws them (tests only)."""
+    cdef uint64_t st = rng_state
+    out = np.empty(n, dtype=np.int32)
+    cdef int32_t[::1] o = out
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i] = window - <int> random_below(&st, <uint32_t> window)
+    return out
+
+
+def py_keep_decisions(keep_threshold, ids, uint64_t rng_state):
+    """Which of ``ids`` the worker's subsampling keeps (tests only)."""
+    cdef const uint32_t[::1] thr = np.ascontiguousarray(keep_threshold, dtype=np.uint32)
+    cdef const int32_t[::1] w = np.ascontiguousarray(ids, dtype=np.int32)
+    out = np.empty(w.shape[0], dtype=np.bool_)
+    cdef uint64_t st = rng_state
+    cdef Py_ssize_t i
+    cdef uint32_t t
+    for i in range(w.shape[0]):
+        t = thr[w[i]]
+        out[i] = t == ALWAYS or <uint32_t> (next_random(&st) >> 32) < t
+    return out

@@ -1,0 +1,437 @@
+# cython: boundscheck=False, wraparound=False, cdivision=True, language_level=3
+"""Compiled text scanning: whitespace tokenisation, vocabulary counting and
+encoding a corpus to word ids.
+
+Text arrives as byte chunks read from any file object (plain, gzip, bz2, xz)
+or built from Python token lists, so memory stays bounded whatever the line or
+file length: a token cut by a chunk boundary is carried over to the next
+chunk. Tokens are runs of bytes between ASCII whitespace (space, \\t, \\n, \\v,
+\\f, \\r); a newline ends a sentence. They are decoded to ``str`` only once per
+distinct word (in ``vocab.py``), never per token.
+
+One :class:`TokenTable` serves both passes over the corpus:
+
+1. counting: an open-addressing hash table (FNV-1a, linear probing) maps each
+   distinct byte string to an entry with a 64-bit count. With ``max_entries``
+   set, entries seen at most ``min_reduce`` times are pruned whenever the table
+   grows past it (the C tool's ReduceVocab), so memory stays bounded on corpora
+   with tens of millions of distinct tokens.
+2. encoding: after ``set_ids`` assigns each entry its vocabulary id (or -1),
+   the same scan emits an int32 id per in-vocabulary token plus sentence
+   boundaries; a line longer than ``max_sentence_length`` kept tokens is split
+   into pieces (never truncated).
+"""
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memcmp, memcpy
+
+import numpy as np
+
+cimport numpy as cnp
+
+cnp.import_array()
+
+cdef extern from *:
+    """
+    #include <Python.h>
+    static void w2v_free_capsule(PyObject *capsule) {
+        free(PyCapsule_GetPointer(capsule, "w2v.buffer"));
+    }
+    static PyObject *w2v_owning_array(void *data, npy_intp n, int typenum) {
+        /* Wrap a malloc'd buffer in a 1-D numpy array that frees it on deletion. */
+        PyObject *arr, *capsule;
+        if (data == NULL) { data = malloc(1); if (data == NULL) return PyErr_NoMemory(); }
+        arr = PyArray_SimpleNewFromData(1, &n, typenum, data);
+        if (arr == NULL) { free(data); return NULL; }
+        capsule = PyCapsule_New(data, "w2v.buffer", w2v_free_capsule);
+        if (capsule == NULL) { Py_DECREF(arr); free(data); return NULL; }
+        if (PyArray_SetBaseObject((PyArrayObject *)arr, capsule) < 0) { Py_DECREF(arr); return NULL; }
+        return arr;
+    }
+    """
+    object owning_array "w2v_owning_array"(void *data, cnp.npy_intp n, int typenum)
+
+
+cdef enum:
+    EMPTY_SLOT = -1
+    MIN_CAPACITY = 1 << 16
+
+
+cdef inline bint is_space(unsigned char c) noexcept nogil:
+    return c == 32 or (c >= 9 and c <= 13)
+
+
+cdef inline uint64_t fnv1a(const unsigned char *s, Py_ssize_t n) noexcept nogil:
+    cdef uint64_t h = 14695981039346656037ULL
+    cdef Py_ssize_t i
+    for i in range(n):
+        h = (h ^ s[i]) * 1099511628211ULL
+    return h
+
+
+cdef inline Py_ssize_t utf8_cut(const unsigned char *s, Py_ssize_t n, Py_ssize_t limit) noexcept nogil:
+    """Length of ``s[:n]`` cut to at most ``limit`` bytes, backing off to a
+    UTF-8 character boundary so a cut never splits a character."""
+    if n <= limit:
+        return n
+    cdef Py_ssize_t k = limit
+    while k > 0 and (s[k] & 0xC0) == 0x80:
+        k -= 1
+    return k if k > 0 else limit
+
+
+cdef class TokenTable:
+    """Hash table of distinct tokens: counts them, then encodes text to ids."""
+
+    cdef int64_t *slots          # capacity slots: entry index or EMPTY_SLOT
+    cdef int64_t capacity        # power of two
+    cdef uint64_t *hashes        # per entry
+    cdef int64_t *offsets        # per entry: start of its bytes in arena
+    cdef int32_t *lengths        # per entry: byte length
+    cdef int64_t *counts         # per entry
+    cdef int32_t *ids            # per entry: vocabulary id or -1 (encoding pass)
+    cdef int64_t n_entries, entries_cap
+    cdef unsigned char *arena
+    cdef int64_t arena_len, arena_cap
+    cdef readonly int64_t max_entries     # 0 = unbounded
+    cdef readonly int64_t min_reduce      # prune threshold, grows after each prune
+    cdef readonly int64_t prunes
+    cdef readonly int64_t tokens          # tokens seen by the current pass
+    cdef readonly int64_t truncated_words  # tokens longer than max_word_bytes
+    cdef readonly int max_word_bytes
+    # carry-over of a token cut by a chunk boundary
+    cdef unsigned char *carry
+    cdef Py_ssize_t carry_len
+    cdef bint in_token
+    # encoding output
+    cdef bint encoding
+    cdef int32_t *out_ids
+    cdef int64_t out_len, out_cap
+    cdef int64_t *out_starts          # sentence start offsets into out_ids
+    cdef uint8_t *out_line_start      # 1 if that sentence begins a line
+    cdef int64_t n_sentences, starts_cap
+    cdef int64_t sentence_len         # kept tokens in the open sentence
+    cdef bint line_open               # a sentence of the current line has been emitted
+    cdef int64_t max_sentence_length
+
+    def __cinit__(self, int max_word_bytes=1000, int64_t max_entries=0):
+        if max_word_bytes < 1:
+            raise ValueError("max_word_bytes must be >= 1")
+        self.max_word_bytes = max_word_bytes
+        self.max_entries = max_entries
+        self.min_reduce = 1
+        self.capacity = MIN_CAPACITY
+        self.slots = <int64_t *> malloc(self.capacity * sizeof(int64_t))
+        self.entries_cap = MIN_CAPACITY // 2
+        self.hashes = <uint64_t *> malloc(self.entries_cap * sizeof(uint64_t))
+        self.offsets = <int64_t *> malloc(self.entries_cap * sizeof(int64_t))
+        self.lengths = <int32_t *> malloc(self.entries_cap * sizeof(int32_t))
+        self.counts = <int64_t *> malloc(self.entries_cap * sizeof(int64_t))
+        self.arena_cap = 1 << 20
+        self.arena = <unsigned char *> malloc(self.arena_cap)
+        self.carry = <unsigned char *> malloc(max_word_bytes + 8)
+        if (self.slots == NULL or self.hashes == NULL or self.offsets == NULL or self.lengths == NULL
+                or self.counts == NULL or self.arena == NULL or self.carry == NULL):
+            raise MemoryError()
+        cdef int64_t i
+        for i in range(self.capacity):
+            self.slots[i] = EMPTY_SLOT
+
+    def __dealloc__(self):
+        free(self.slots); free(self.hashes); free(self.offsets); free(self.lengths)
+        free(self.counts); free(self.ids); free(self.arena); free(self.carry)
+        free(self.out_ids); free(self.out_starts); free(self.out_line_start)
+
+    def __len__(self):
+        return self.n_entries
+
+    # ---------------------------------------------------------------- hash table
+    cdef int64_t find(self, const unsigned char *s, Py_ssize_t n, uint64_t h) noexcept nogil:
+        """Slot holding the token, or the empty slot where it would go."""
+        cdef int64_t mask = self.capacity - 1
+        cdef int64_t pos = <int64_t> (h & <uint64_t> mask)
+        cdef int64_t e
+        while True:
+            e = self.slots[pos]
+            if e == EMPTY_SLOT:
+                return pos
+            if (self.hashes[e] == h and self.lengths[e] == n
+                    and memcmp(self.arena + self.offsets[e], s, n) == 0):
+                return pos
+            pos = (pos + 1) & mask
+
+    cdef int rehash(self, int64_t new_capacity) noexcept nogil:
+        cdef int64_t *new_slots = <int64_t *> malloc(new_capacity * sizeof(int64_t))
+        if new_slots == NULL:
+            return -1
+        cdef int64_t i, pos, mask = new_capacity - 1
+        for i in range(new_capacity):
+            new_slots[i] = EMPTY_SLOT
+        for i in range(self.n_entries):
+            pos = <int64_t> (self.hashes[i] & <uint64_t> mask)
+            while new_slots[pos] != EMPTY_SLOT:
+                pos = (pos + 1) & mask
+            new_slots[pos] = i
+        free(self.slots)
+        self.slots = new_slots
+        self.capacity = new_capacity
+        return 0
+
+    cdef int grow_entries(self) noexcept nogil:
+        cdef int64_t cap = self.entries_cap * 2
+        cdef void *p
+        p = realloc(self.hashes, cap * sizeof(uint64_t))
+        if p == NULL: return -1
+        self.hashes = <uint64_t *> p
+        p = realloc(self.offsets, cap * sizeof(int64_t))
+        if p == NULL: return -1
+        self.offsets = <int64_t *> p
+        p = realloc(self.lengths, cap * sizeof(int32_t))
+        if p == NULL: return -1
+        self.lengths = <int32_t *> p
+        p = realloc(self.counts, cap * sizeof(int64_t))
+        if p == NULL: return -1
+        self.counts = <int64_t *> p
+        self.entries_cap = cap
+        return 0
+
+    cdef int insert(self, int64_t pos, const unsigned char *s, Py_ssize_t n, uint64_t h) noexcept nogil:
+        cdef void *p
+        if self.n_entries == self.entries_cap and self.grow_entries() != 0:
+            return -1
+        while self.arena_len + n > self.arena_cap:
+            p = realloc(self.arena, self.arena_cap * 2)
+            if p == NULL: return -1
+            self.arena = <unsigned char *> p
+            self.arena_cap *= 2
+        memcpy(self.arena + self.arena_len, s, n)
+        cdef int64_t e = self.n_entries
+        self.hashes[e] = h
+        self.offsets[e] = self.arena_len
+        self.lengths[e] = <int32_t> n
+        self.counts[e] = 1
+        self.arena_len += n
+        self.slots[pos] = e
+        self.n_entries += 1
+        if self.n_entries * 2 > self.capacity:
+            return self.rehash(self.capacity * 2)
+        return 0
+
+    cdef int prune(self) noexcept nogil:
+        """Drop entries counted at most ``min_reduce`` times, compact, rehash;
+        repeat with a higher threshold until under ``max_entries``."""
+        cdef int64_t i, kept
+        cdef unsigned char *new_arena
+        cdef int64_t new_len
+        while self.n_entries > self.max_entries:
+            new_arena = <unsigned char *> malloc(self.arena_cap)
+            if new_arena == NULL:
+                return -1
+            kept = 0
+            new_len = 0
+            for i in range(self.n_entries):
+                if self.counts[i] > self.min_reduce:
+                    memcpy(new_arena + new_len, self.arena + self.offsets[i], self.lengths[i])
+                    self.hashes[kept] = self.hashes[i]
+                    self.lengths[kept] = self.lengths[i]
+                    self.counts[kept] = self.counts[i]
+                    self.offsets[kept] = new_len
+                    new_len += self.lengths[i]
+                    kept += 1
+            free(self.arena)
+            self.arena = new_arena
+            self.arena_len = new_len
+            self.n_entries = kept
+            self.min_reduce += 1
+            self.prunes += 1
+            if self.rehash(self.capacity) != 0:
+                return -1
+        return 0
+
+    # ---------------------------------------------------------------- per token
+    cdef int emit(self, const unsigned char *s, Py_ssize_t n) noexcept nogil:
+        cdef Py_ssize_t cut = utf8_cut(s, n, self.max_word_bytes)
+        if cut < n:
+            self.truncated_words += 1
+            n = cut
+        self.tokens += 1
+        cdef uint64_t h = fnv1a(s, n)
+        cdef int64_t pos = self.find(s, n, h)
+        cdef int64_t e = self.slots[pos]
+        if not self.encoding:
+            if e != EMPTY_SLOT:
+                self.counts[e] += 1
+                return 0
+            if self.insert(pos, s, n, h) != 0:
+                return -1
+            if self.max_entries > 0 and self.n_entries > self.max_entries:
+                return self.prune()
+            return 0
+        if e == EMPTY_SLOT or self.ids[e] < 0:
+            return 0
+        return self.push_id(self.ids[e])
+
+    cdef int push_id(self, int32_t word_id) noexcept nogil:
+        cdef void *p
+        if self.sentence_len == self.max_sentence_length:
+            self.close_sentence()       # split an over-long line into pieces
+        if self.sentence_len == 0:
+            if self.n_sentences + 1 >= self.starts_cap:
+                p = realloc(self.out_starts, self.starts_cap * 2 * sizeof(int64_t))
+                if p == NULL: return -1
+                self.out_starts = <int64_t *> p
+                p = realloc(self.out_line_start, self.starts_cap * 2)
+                if p == NULL: return -1
+                self.out_line_start = <uint8_t *> p
+                self.starts_cap *= 2
+            self.out_starts[self.n_sentences] = self.out_len
+            self.out_line_start[self.n_sentences] = 0 if self.line_open else 1
+            self.line_open = True
+        if self.out_len == self.out_cap:
+            p = realloc(self.out_ids, self.out_cap * 2 * sizeof(int32_t))
+            if p == NULL: return -1
+            self.out_ids = <int32_t *> p
+            self.out_cap *= 2
+        self.out_ids[self.out_len] = word_id
+        self.out_len += 1
+        self.sentence_len += 1
+        return 0
+
+    cdef inline void close_sentence(self) noexcept nogil:
+        if self.sentence_len > 0:
+            self.n_sentences += 1
+            self.sentence_len = 0
+
+    cdef inline void end_line(self) noexcept nogil:
+        if self.encoding:
+            self.close_sentence()
+            self.line_open = False
+
+    cdef int scan(self, const unsigned char *data, Py_ssize_t n) noexcept nogil:
+        cdef Py_ssize_t i = 0, start, take
+        cdef unsigned char c
+        if self.in_token:
+            while i < n and not is_space(data[i]):
+                i += 1
+            take = i
+            if self.carry_len + take > self.max_word_bytes + 4:
+                take = self.max_word_bytes + 4 - self.carry_len
+            if take > 0:
+                memcpy(self.carry + self.carry_len, data, take)
+                self.carry_len += take
+            if i == n:
+                return 0
+            self.in_token = False
+            if self.emit(self.carry, self.carry_len) != 0:
+                return -1
+        while i < n:
+            c = data[i]
+            if is_space(c):
+                if c == 10:
+                    self.end_line()
+                i += 1
+                continue
+            start = i
+            while i < n and not is_space(data[i]):
+                i += 1
+            if i == n:
+                # the token may continue in the next chunk: keep (a bounded prefix of) it
+                take = i - start
+                if take > self.max_word_bytes + 4:
+                    take = self.max_word_bytes + 4
+                memcpy(self.carry, data + start, take)
+                self.carry_len = take
+                self.in_token = True
+                return 0
+            if self.emit(data + start, i - start) != 0:
+                return -1
+        return 0
+
+    # ---------------------------------------------------------------- Python API
+    def feed(self, const unsigned char[::1] chunk):
+        """Scan one chunk of text (counting or encoding, by the current pass)."""
+        cdef int rc
+        cdef Py_ssize_t n = chunk.shape[0]
+        if n == 0:
+            return
+        with nogil:
+            rc = self.scan(&chunk[0], n)
+        if rc != 0:
+            raise MemoryError("out of memory while scanning the corpus")
+
+    def finish(self):
+        """End of the text: flush a carried token and close the last sentence."""
+        cdef int rc = 0
+        if self.in_token:
+            self.in_token = False
+            rc = self.emit(self.carry, self.carry_len)
+        if rc != 0:
+            raise MemoryError("out of memory while scanning the corpus")
+        self.end_line()
+
+    def entries(self):
+        """All distinct tokens counted: (list of bytes, int64 counts array)."""
+        cdef int64_t i
+        words = [self.arena[self.offsets[i]:self.offsets[i] + self.lengths[i]]
+                 for i in range(self.n_entries)]
+        counts = np.empty(self.n_entries, dtype=np.int64)
+        cdef int64_t[::1] cv = counts
+        for i in range(self.n_entries):
+            cv[i] = self.counts[i]
+        return words, counts
+
+    def lookup_count(self, bytes word):
+        """Count of one token (0 if absent); for tests."""
+        cdef const unsigned char *s = word
+        cdef Py_ssize_t n = len(word)
+        cdef int64_t e = self.slots[self.find(s, n, fnv1a(s, n))]
+        return 0 if e == EMPTY_SLOT else self.counts[e]
+
+    def start_encoding(self, const int32_t[::1] entry_ids, int64_t max_sentence_length,
+                       int64_t expected_tokens=0):
+        """Switch to the encoding pass: ``entry_ids[e]`` is entry e's vocabulary id or -1."""
+        if entry_ids.shape[0] != self.n_entries:
+            raise ValueError("entry_ids must have one id per entry")
+        if max_sentence_length < 1:
+            raise ValueError("max_sentence_length must be >= 1")
+        free(self.ids)
+        self.ids = <int32_t *> malloc(max(1, self.n_entries) * sizeof(int32_t))
+        if self.ids == NULL:
+            raise MemoryError()
+        cdef int64_t i
+        for i in range(self.n_entries):
+            self.ids[i] = entry_ids[i]
+        self.encoding = True
+        self.max_sentence_length = max_sentence_length
+        self.tokens = 0
+        self.truncated_words = 0
+        self.in_token = False
+        self.out_cap = max(expected_tokens + 16, 1024)
+        self.out_ids = <int32_t *> malloc(self.out_cap * sizeof(int32_t))
+        self.starts_cap = 1024
+        self.out_starts = <int64_t *> malloc(self.starts_cap * sizeof(int64_t))
+        self.out_line_start = <uint8_t *> malloc(self.starts_cap)
+        if self.out_ids == NULL or self.out_starts == NULL or self.out_line_start == NULL:
+            raise MemoryError()
+        self.out_len = self.n_sentences = self.sentence_len = 0
+        self.line_open = False
+
+    def take_encoded(self):
+        """Hand over the encoded corpus: (ids int32, sentence_starts int64 with a
+        final end offset, line_start uint8 per sentence). The table keeps nothing."""
+        if not self.encoding:
+            raise RuntimeError("not encoding")
+        self.close_sentence()
+        self.out_starts[self.n_sentences] = self.out_len
+        # shrink to size; the arrays then own the buffers (no copy)
+        cdef void *p = realloc(self.out_ids, max(1, self.out_len) * sizeof(int32_t))
+        if p != NULL:
+            self.out_ids = <int32_t *> p
+        ids = owning_array(self.out_ids, self.out_len, cnp.NPY_INT32)
+        self.out_ids = NULL
+        starts = owning_array(self.out_starts, self.n_sentences + 1, cnp.NPY_INT64)
+        self.out_starts = NULL
+        line_start = owning_array(self.out_line_start, self.n_sentences, cnp.NPY_UINT8)
+        self.out_line_start = NULL
+        self.encoding = False
+        return ids, starts, line_start

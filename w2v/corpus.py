@@ -1,0 +1,195 @@
+"""Reading corpora and encoding them to word ids.
+
+A corpus is a text file (plain UTF-8, or ``.gz``/``.bz2``/``.xz`` by extension
+or magic bytes) with one sentence per line, or a Python iterable of token
+lists. Either way the text is fed to the compiled :class:`w2v._text.TokenTable`
+as byte chunks, so lines of any length use bounded memory.
+
+The encoded corpus (:class:`EncodedCorpus`) is what every epoch trains from:
+in-vocabulary word ids (int32) and sentence boundaries, each sentence a line or
+a piece of a line longer than ``max_sentence_length``. :func:`shards` cuts it
+into per-thread ranges that start and end on line boundaries.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Optional
+
+import numpy as np
+
+from .errors import CorpusError
+
+CHUNK_BYTES = 1 << 22  # 4 MiB reads
+
+_MAGIC = ((b"\x1f\x8b", "gz"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
+
+
+def compression_of(path) -> Optional[str]:
+    """'gz', 'bz2', 'xz' or None, from the file's magic bytes."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def check_corpus_path(path) -> str:
+    """Resolve ``path`` or raise :class:`CorpusError` saying why it is unusable."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise CorpusError(f"corpus file not found: {path}")
+    if os.path.isdir(path):
+        raise CorpusError(f"corpus path is a directory, not a file: {path}")
+    if not os.access(path, os.R_OK):
+        raise CorpusError(f"corpus file is not readable: {path}")
+    return path
+
+
+class TextSource:
+    """A corpus file that can be read (more than once) as byte chunks."""
+
+    def __init__(self, path):
+        self.path = check_corpus_path(path)
+        self.compression = compression_of(self.path)
+        self.size = os.path.getsize(self.path)
+
+    def __repr__(self):
+        return f"TextSource({self.path!r})"
+
+    def chunks(self, progress: Optional[Callable[[int], None]] = None) -> Iterator[memoryview]:
+        """Yield the decompressed text in chunks; ``progress(n)`` gets the number
+        of (compressed) file bytes consumed since the last call."""
+        opener = {None: None, "gz": gzip.open, "bz2": bz2.open, "xz": lzma.open}[self.compression]
+        try:
+            with open(self.path, "rb", buffering=0) as raw:
+                stream = opener(raw, "rb") if opener else raw
+                buf = bytearray(CHUNK_BYTES)
+                view = memoryview(buf)
+                last_pos = 0
+                while True:
+                    n = stream.readinto(buf)
+                    if not n:
+                        break
+                    if progress is not None:
+                        pos = raw.tell()
+                        progress(pos - last_pos)
+                        last_pos = pos
+                    yield view[:n]
+        except (OSError, EOFError, lzma.LZMAError) as e:
+            raise CorpusError(f"cannot read corpus {self.path}: {e}") from None
+
+
+class IterableSource:
+    """Sentences given as an iterable of token lists (or strings, split on whitespace).
+
+    The text is joined into byte chunks once (so a one-shot generator works)
+    and replayed for the second pass.
+    """
+
+    def __init__(self, sentences: Iterable):
+        self._chunks = []
+        self.size = 0
+        pending, pending_bytes = [], 0
+        for sentence in sentences:
+            if isinstance(sentence, str):
+                line = sentence.replace("\n", " ")
+            elif isinstance(sentence, (list, tuple)):
+                if not all(isinstance(tok, str) for tok in sentence):
+                    raise CorpusError("a sentence must be a list of str tokens")
+                line = " ".join(sentence)
+            else:
+                raise CorpusError(f"a sentence must be a list of str tokens or a str, "
+                                  f"got {type(sentence).__name__}")
+            data = line.encode("utf-8", "surrogatepass") + b"\n"
+            pending.append(data)
+            pending_bytes += len(data)
+            if pending_bytes >= CHUNK_BYTES:
+                self._chunks.append(b"".join(pending))
+                pending, pending_bytes = [], 0
+        if pending:
+            self._chunks.append(b"".join(pending))
+        self.size = sum(len(c) for c in self._chunks)
+        self.path = None
+
+    def __repr__(self):
+        return f"IterableSource({self.size} bytes)"
+
+    def chunks(self, progress=None):
+        for chunk in self._chunks:
+            if progress is not None:
+                progress(len(chunk))
+            yield chunk
+
+
+def as_source(corpus):
+    """A :class:`TextSource` for a path, an :class:`IterableSource` for sentences."""
+    if isinstance(corpus, (TextSource, IterableSource)):
+        return corpus
+    if isinstance(corpus, (str, bytes, os.PathLike)):
+        return TextSource(corpus)
+    try:
+        iter(corpus)
+    except TypeError:
+        raise CorpusError(f"corpus must be a file path or an iterable of token lists, "
+                          f"got {type(corpus).__name__}") from None
+    return IterableSource(corpus)
+
+
+@dataclass
+class EncodedCorpus:
+    """The corpus as word ids, ready for training.
+
+    ``sentence_starts`` has one more entry than there are sentences (the last is
+    ``len(ids)``); ``line_start[s]`` is 1 where sentence ``s`` begins a line
+    (0 for the later pieces of a line split at ``max_sentence_length``).
+    """
+
+    ids: np.ndarray              # int32
+    sentence_starts: np.ndarray  # int64
+    line_start: np.ndarray       # uint8
+    raw_tokens: int              # all tokens read, in vocabulary or not
+
+    @property
+    def n_sentences(self) -> int:
+        return len(self.sentence_starts) - 1
+
+    @property
+    def n_words(self) -> int:
+        return len(self.ids)
+
+    def sentences(self) -> Iterator[np.ndarray]:
+        """Each sentence's ids (for tests and small corpora)."""
+        for s in range(self.n_sentences):
+            yield self.ids[self.sentence_starts[s]:self.sentence_starts[s + 1]]
+
+
+def shards(corpus: EncodedCorpus, n: int) -> np.ndarray:
+    """Split the sentences into ``n`` contiguous ranges of about equal word counts.
+
+    Returns ``bounds`` (length ``n + 1``): shard ``k`` is sentences
+    ``bounds[k]:bounds[k+1]``. Every boundary is the first sentence of a line,
+    so no line is shared by two threads; some shards may be empty when there
+    are fewer lines than threads.
+    """
+    line_firsts = np.flatnonzero(corpus.line_start).astype(np.int64)
+    bounds = np.empty(n + 1, dtype=np.int64)
+    bounds[0], bounds[n] = 0, corpus.n_sentences
+    if n == 1 or len(line_firsts) == 0:
+        bounds[1:n] = corpus.n_sentences
+        return bounds
+    word_at_line = corpus.sentence_starts[line_firsts]
+    targets = (np.arange(1, n, dtype=np.float64) * corpus.n_words / n)
+    # the line whose first word is closest to each target
+    k = np.searchsorted(word_at_line, targets)
+    k = np.clip(k, 0, len(line_firsts) - 1)
+    prev = np.clip(k - 1, 0, len(line_firsts) - 1)
+    choose_prev = np.abs(word_at_line[prev] - targets) <= np.abs(word_at_line[k] - targets)
+    k = np.where(choose_prev, prev, k)
+    cuts = line_firsts[k]
+    bounds[1:n] = np.maximum.accumulate(cuts)
+    return bounds

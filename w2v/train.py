@@ -1,0 +1,251 @@
+"""Training orchestration: vocabulary, tables, weights, threads, progress.
+
+The heavy lifting happens in :mod:`w2v._core` without the GIL; this module
+runs one ``threading.Thread`` per worker, each entering the nogil core on its
+own shard of the encoded corpus. The main thread meanwhile draws progress,
+honours Ctrl-C (by raising the shared stop flag) and re-raises any error a
+worker hit after all threads have stopped.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Callable, Iterable, List, Optional, Sequence
+
+import numpy as np
+
+from . import _core, tables
+from .config import TrainConfig
+from .corpus import EncodedCorpus, shards
+from .errors import CorpusError, TrainingInterrupted, W2VError
+from .model import Model
+from .progress import BarReporter, ProgressReporter
+from .vocab import Vocab, build
+
+#: seconds between progress redraws / stop-flag checks on the main thread
+POLL_SECONDS = 0.2
+
+
+def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), **options) -> Model:
+    """Train word vectors.
+
+    Parameters
+    ----------
+    corpus : path or iterable
+        A text file (plain, .gz, .bz2, .xz; one sentence per line) or an
+        iterable of token lists.
+    progress : bool or ProgressReporter
+        ``True`` draws a progress bar on stderr.
+    callbacks : callables ``f(model, record)``
+        Called on the main thread after each epoch with a dict (epoch, loss,
+        seconds, words, alpha). Returning ``False`` stops training cleanly after
+        that epoch.
+    **options
+        Any :class:`w2v.TrainConfig` field (``sg``, ``size``/``dim``, ``window``,
+        ``negative``, ``hs``, ``sample``, ``min_count``, ``threads``,
+        ``epochs``/``iter``, ``alpha``, ``min_alpha``, ``seed``, ...).
+
+    Raises :class:`ConfigError` for impossible options (before any work),
+    :class:`CorpusError` for an unusable corpus and :class:`TrainingInterrupted`
+    on Ctrl-C (its ``.model`` holds the weights trained so far).
+    """
+    config = TrainConfig.from_options(**options)
+    reporter = _reporter(progress)
+    t0 = time.perf_counter()
+    vocab, encoded = build_corpus(corpus, config, reporter)
+    vocab_seconds = time.perf_counter() - t0
+    model = init_model(config, vocab)
+    model.history.append({"stage": "vocab", "seconds": vocab_seconds, "raw_tokens": vocab.raw_tokens,
+                          "vocab_size": len(vocab), "train_words": encoded.n_words})
+    run_epochs(model, encoded, config.epochs, reporter=reporter, callbacks=callbacks)
+    return model
+
+
+def _reporter(progress) -> ProgressReporter:
+    if progress is True:
+        return BarReporter()
+    if not progress:
+        return ProgressReporter()
+    return progress
+
+
+def build_corpus(corpus, config: TrainConfig, reporter: Optional[ProgressReporter] = None):
+    """Vocabulary pass and encoding pass, with progress; checks the vocabulary is usable."""
+    reporter = reporter or ProgressReporter()
+    current = {"stage": None}
+
+    def on_progress(stage, done, total):
+        if current["stage"] != stage:
+            reporter.stage("counting words" if stage == "vocab" else "encoding corpus", total)
+            current["stage"] = stage
+        reporter.scan(done)
+
+    vocab, encoded = build(corpus, config, on_progress)
+    reporter.end_stage()
+    check_vocab(vocab, config)
+    return vocab, encoded
+
+
+def check_vocab(vocab: Vocab, config: TrainConfig) -> None:
+    if len(vocab) < 2:
+        raise CorpusError(f"the vocabulary has {len(vocab)} word(s) at min_count={config.min_count}; "
+                          f"at least 2 are needed to train")
+    if config.negative > 0 and len(vocab) <= config.negative:
+        raise CorpusError(f"the vocabulary has only {len(vocab)} words, not more than "
+                          f"--negative {config.negative} noise samples; lower --negative or --min-count")
+
+
+def init_model(config: TrainConfig, vocab: Vocab) -> Model:
+    """Fresh weights: input rows uniform in [-0.5/size, 0.5/size) from a seeded
+    generator (independent of the thread count, like word2vec.c); outputs zero."""
+    V, d = len(vocab), config.size
+    rng = np.random.Generator(np.random.PCG64(config.seed))
+    input_vectors = rng.random((V, d), dtype=np.float32)
+    input_vectors -= 0.5
+    input_vectors /= d
+    output_ns = np.zeros((V, d), dtype=np.float32) if config.negative > 0 else None
+    output_hs = np.zeros((max(V - 1, 1), d), dtype=np.float32) if config.hs else None
+    return Model(config, vocab.words, vocab.counts, input_vectors, output_ns, output_hs)
+
+
+class _Tables:
+    """Everything the core samples from, built once per run."""
+
+    def __init__(self, counts: np.ndarray, config: TrainConfig):
+        self.keep = tables.keep_thresholds(counts, config.sample) if config.sample > 0 else None
+        if config.negative > 0:
+            alias = tables.alias_table(tables.noise_distribution(counts, config.ns_exponent))
+            self.noise_threshold, self.noise_alias = alias.threshold, alias.alias
+        else:
+            self.noise_threshold = self.noise_alias = None
+        if config.hs:
+            h = tables.huffman_codes(counts)
+            self.codes, self.points, self.offsets, self.lengths = h.codes, h.points, h.offsets, h.lengths
+        else:
+            self.codes = self.points = self.offsets = self.lengths = None
+
+
+def run_epochs(model: Model, encoded: EncodedCorpus, epochs: int, *,
+               start_alpha: Optional[float] = None, end_alpha: Optional[float] = None,
+               reporter: Optional[ProgressReporter] = None,
+               callbacks: Sequence[Callable] = ()) -> Model:
+    """Train ``model`` in place for ``epochs`` passes over ``encoded``.
+
+    The learning rate decays linearly from ``start_alpha`` to ``end_alpha``
+    (default: the config's) over all ``epochs x encoded.n_words`` raw words,
+    counted globally across threads.
+    """
+    config = model.config
+    reporter = reporter or ProgressReporter()
+    start_alpha = config.start_alpha if start_alpha is None else start_alpha
+    end_alpha = config.end_alpha if end_alpha is None else end_alpha
+    n_threads = config.threads
+    stride = _core.Trainer.stats_slot_stride()
+    words_done = np.zeros(1, dtype=np.int64)
+    stop = np.zeros(1, dtype=np.int32)
+    stats = np.zeros(n_threads * stride, dtype=np.float64)
+    t = _Tables(model.counts, config)
+    total_words = int(encoded.n_words) * epochs
+    trainer = _core.Trainer(
+        model.input_vectors, model.output_ns, model.output_hs, t.keep, t.noise_threshold,
+        t.noise_alias, t.codes, t.points, t.offsets, t.lengths, encoded.ids,
+        encoded.sentence_starts, words_done, stop, stats,
+        sg=config.sg, cbow_mean=config.cbow_mean, negative=config.negative, hs=config.hs,
+        window=config.window, shrink_window=config.shrink_window, compute_loss=config.compute_loss,
+        max_sentence_length=config.max_sentence_length, start_alpha=start_alpha,
+        end_alpha=end_alpha, total_words=total_words, n_threads=n_threads)
+    bounds = shards(encoded, n_threads)
+    first_epoch = len(model.epoch_losses)
+    reporter.stage("training", max(total_words, 1))
+    train_start = time.perf_counter()
+    try:
+        for e in range(epochs):
+            record = _run_epoch(trainer, model, bounds, words_done, stop, stats, stride,
+                                first_epoch + e, e, epochs, total_words, start_alpha, end_alpha,
+                                reporter, train_start)
+            if not _call_callbacks(callbacks, model, record):
+                break
+    finally:
+        reporter.end_stage()
+    elapsed = time.perf_counter() - train_start
+    words = int(words_done[0])
+    model.history.append({"stage": "train", "seconds": elapsed, "words": words,
+                          "words_per_sec": words / elapsed if elapsed > 0 else 0.0,
+                          "threads": n_threads})
+    return model
+
+
+def _call_callbacks(callbacks, model, record) -> bool:
+    keep_going = True
+    for cb in callbacks:
+        if cb(model, record) is False:
+            keep_going = False
+    return keep_going
+
+
+def _run_epoch(trainer, model, bounds, words_done, stop, stats, stride, epoch_index, e, epochs,
+               total_words, start_alpha, end_alpha, reporter, train_start) -> dict:
+    n_threads = len(bounds) - 1
+    results: List[Optional[tuple]] = [None] * n_threads
+    errors: List[BaseException] = []
+    seed = model.config.seed
+
+    def work(k: int) -> None:
+        try:
+            results[k] = trainer.run_shard(k, _core.thread_seed(seed, k, epoch_index),
+                                           int(bounds[k]), int(bounds[k + 1]))
+        except BaseException as exc:  # re-raised on the main thread
+            errors.append(exc)
+            stop[0] = 1
+
+    stats[:] = 0.0
+    epoch_start = time.perf_counter()
+    words_at_start = int(words_done[0])
+    workers = [threading.Thread(target=work, args=(k,), name=f"w2v-worker-{k}", daemon=True)
+               for k in range(n_threads)]
+    last = (epoch_start, 0.0, 0.0)
+    try:
+        for w in workers:
+            w.start()
+        while any(w.is_alive() for w in workers):
+            workers[0].join(POLL_SECONDS) if workers[0].is_alive() else \
+                next(w for w in workers if w.is_alive()).join(POLL_SECONDS)
+            now = time.perf_counter()
+            loss_sum = float(stats[0::stride].sum())
+            examples = float(stats[1::stride].sum())
+            recent = None
+            if examples > last[2]:
+                recent = (loss_sum - last[1]) / (examples - last[2])
+            done = int(words_done[0])
+            frac = min(done / total_words, 1.0) if total_words else 1.0
+            alpha = max(end_alpha, start_alpha - (start_alpha - end_alpha) * frac)
+            rate = (done - words_at_start) / max(now - epoch_start, 1e-9)
+            reporter.train(done, total_words, alpha, recent if model.config.compute_loss else None,
+                           rate, n_threads, e + 1, epochs)
+            last = (now, loss_sum, examples)
+    except KeyboardInterrupt:
+        stop[0] = 1
+        for w in workers:
+            w.join()
+        raise TrainingInterrupted(f"training interrupted during epoch {e + 1}/{epochs}",
+                                  model=model) from None
+    for w in workers:
+        w.join()
+    if errors:
+        raise errors[0]
+    seconds = time.perf_counter() - epoch_start
+    loss = sum(r[0] for r in results)
+    examples = sum(r[1] for r in results)
+    words = sum(r[2] for r in results)
+    mean_loss = loss / examples if examples else float("nan")
+    if model.config.compute_loss and examples and not math.isfinite(mean_loss):
+        raise W2VError(f"training diverged in epoch {e + 1} (loss is {mean_loss}); lower --alpha")
+    record = {"epoch": epoch_index + 1, "loss": mean_loss, "examples": int(examples),
+              "words": int(words), "seconds": seconds,
+              "words_per_sec": words / seconds if seconds > 0 else 0.0,
+              "alpha_end": max(end_alpha, start_alpha - (start_alpha - end_alpha)
+                               * min(int(words_done[0]) / max(total_words, 1), 1.0))}
+    model.epoch_losses.append(mean_loss)
+    model.history.append(dict(stage="epoch", **record))
+    return record

@@ -1,0 +1,144 @@
+"""The vocabulary: one counting pass, min_count, deterministic order.
+
+Counting runs in compiled code (:class:`w2v._text.TokenTable`); Python only
+sees each distinct word once, to decode it from UTF-8 and sort. Words are
+ordered by descending count, ties broken by the word itself, so the same
+corpus always gives the same ids.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+
+from ._text import TokenTable
+from .config import TrainConfig
+from .corpus import EncodedCorpus, as_source
+from .errors import CorpusError
+
+
+@dataclass
+class Vocab:
+    words: List[str]
+    counts: np.ndarray                 # int64, descending
+    raw_tokens: int = 0                # every token read, kept or not
+    distinct_tokens: int = 0           # distinct tokens before min_count
+    pruned: bool = False               # max_vocab_size pruning happened (counts are lower bounds)
+    truncated_words: int = 0           # tokens cut to max_word_bytes
+    _index: Optional[Dict[str, int]] = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @property
+    def index(self) -> Dict[str, int]:
+        if self._index is None:
+            self._index = {w: i for i, w in enumerate(self.words)}
+        return self._index
+
+    @property
+    def total_words(self) -> int:
+        """In-vocabulary tokens in the corpus (what one epoch trains on)."""
+        return int(self.counts.sum())
+
+
+def _decode(word: bytes, errors: str) -> str:
+    try:
+        return word.decode("utf-8", errors)
+    except UnicodeDecodeError as e:
+        raise CorpusError(f"invalid UTF-8 in corpus word {word[:60]!r} (byte {e.start}); "
+                          f"use encoding_errors='replace' to substitute U+FFFD") from None
+
+
+def build(corpus, config: TrainConfig, progress: Optional[Callable[[str, int, int], None]] = None):
+    """Count, select and order the vocabulary, then encode the corpus.
+
+    Returns ``(Vocab, EncodedCorpus)``. ``progress(stage, done, total)`` is called
+    with stage ``"vocab"`` and ``"encode"`` and byte counts.
+    """
+    source = as_source(corpus)
+    table = TokenTable(config.max_word_bytes, config.max_vocab_size or 0)
+    _scan(source, table, "vocab", progress)
+    raw_tokens = table.tokens
+    if raw_tokens == 0:
+        raise CorpusError("the corpus contains no words (it is empty or only whitespace)")
+    byte_words, counts = table.entries()
+    vocab, entry_ids = _select(byte_words, counts, config)
+    vocab.raw_tokens = raw_tokens
+    vocab.pruned = table.prunes > 0
+    vocab.truncated_words = table.truncated_words
+    table.start_encoding(entry_ids, config.max_sentence_length,
+                         0 if vocab.pruned else vocab.total_words)
+    _scan(source, table, "encode", progress)
+    ids, starts, line_start = table.take_encoded()
+    return vocab, EncodedCorpus(ids=ids, sentence_starts=starts, line_start=line_start,
+                                raw_tokens=raw_tokens)
+
+
+def _scan(source, table: TokenTable, stage: str, progress) -> None:
+    total = source.size
+    done = 0
+
+    def tick(n):
+        nonlocal done
+        done += n
+        progress(stage, done, total)
+
+    for chunk in source.chunks(tick if progress else None):
+        table.feed(chunk)
+    table.finish()
+
+
+def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig):
+    """Decode, merge words equal after decoding, apply min_count, sort.
+
+    Returns the :class:`Vocab` and, for each table entry, its id (or -1)."""
+    words = [_decode(w, config.encoding_errors) for w in byte_words]
+    distinct = len(words)
+    entry_of_word: Dict[str, int] = {}
+    merged_counts = counts
+    if len(set(words)) != len(words):
+        # several byte strings decode to the same text (invalid UTF-8 replaced): merge them
+        first: Dict[str, int] = {}
+        merged_counts = counts.copy()
+        for e, w in enumerate(words):
+            if w in first:
+                merged_counts[first[w]] += counts[e]
+                merged_counts[e] = 0
+            else:
+                first[w] = e
+    keep = np.flatnonzero(merged_counts >= config.min_count)
+    if len(keep) == 0:
+        raise CorpusError(f"no word occurs at least min_count={config.min_count} times "
+                          f"({distinct} distinct words); lower --min-count")
+    kept_words = np.array([words[e] for e in keep], dtype=object)
+    kept_counts = merged_counts[keep]
+    # descending count, ties by word: lexsort sorts by the last key first
+    order = np.lexsort((kept_words.astype(str), -kept_counts))
+    entries_sorted = keep[order]
+    vocab = Vocab(words=[words[e] for e in entries_sorted], counts=kept_counts[order].astype(np.int64),
+                  distinct_tokens=distinct)
+    entry_ids = np.full(len(words), -1, dtype=np.int32)
+    entry_ids[entries_sorted] = np.arange(len(entries_sorted), dtype=np.int32)
+    if merged_counts is not counts:
+        index = vocab.index
+        for e, w in enumerate(words):
+            if w in index:
+                entry_ids[e] = index[w]
+    return vocab, entry_ids
+
+
+def count_file(path, config: Optional[TrainConfig] = None) -> Vocab:
+    """Only the counting pass (for benchmarks and ``w2v info``-style tools)."""
+    config = config or TrainConfig()
+    source = as_source(path)
+    table = TokenTable(config.max_word_bytes, config.max_vocab_size or 0)
+    _scan(source, table, "vocab", None)
+    if table.tokens == 0:
+        raise CorpusError("the corpus contains no words (it is empty or only whitespace)")
+    byte_words, counts = table.entries()
+    vocab, _ = _select(byte_words, counts, config)
+    vocab.raw_tokens = table.tokens
+    vocab.pruned = table.prunes > 0
+    return vocab
