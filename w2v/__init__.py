@@ -23,8 +23,8 @@ __all__ = ["train", "load", "load_model", "TrainConfig", "W2VError", "ConfigErro
 
 
 def train(corpus, **options):
-    """Train word vectors on ``corpus``; see :func:`w2v.train.train`."""
-    from .train import train as _train
+    """Train word vectors on ``corpus``; see :func:`w2v.trainer.train`."""
+    from .trainer import train as _train
     return _train(corpus, **options)
 
 

@@ -55,7 +55,7 @@ counter with an atomic add every ``PUBLISH_EVERY`` words; the learning rate is
 derived from that global count. A shared stop flag is polled once per
 sentence so Ctrl-C stops every thread promptly.
 """
-from libc.math cimport exp, log1p
+from libc.math cimport expf, logf
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
@@ -81,11 +81,17 @@ cdef extern from *:
     static inline void w2v_atomic_store_double(double *p, double v) {
         __atomic_store(p, &v, __ATOMIC_RELAXED);
     }
+    /* Ask for a row's cache lines ahead of use: output rows are random reads. */
+    static inline void w2v_prefetch_row(const float *row, Py_ssize_t dim) {
+        const char *p = (const char *)row, *end = (const char *)(row + dim);
+        for (; p < end; p += 64) __builtin_prefetch(p, 1, 3);
+    }
     """
     long long atomic_add "w2v_atomic_add"(long long *p, long long v) nogil
     long long atomic_load "w2v_atomic_load"(long long *p) nogil
     int atomic_load_int "w2v_atomic_load_int"(int *p) nogil
     void atomic_store_double "w2v_atomic_store_double"(double *p, double v) nogil
+    void prefetch_row "w2v_prefetch_row"(const float *row, Py_ssize_t dim) nogil
 
 
 cdef enum:
@@ -204,8 +210,8 @@ cdef inline double logistic_step(const float *h, float *out_row, float *grad_hid
         x = MAX_LOGIT
     elif x < -MAX_LOGIT:
         x = -MAX_LOGIT
-    cdef double e = exp(-x)                  # s(x) = 1 / (1 + e)
-    cdef float g = (label - <float> (1.0 / (1.0 + e))) * alpha
+    cdef float e = expf(-x)                  # s(x) = 1 / (1 + e)
+    cdef float g = (label - 1.0 / (1.0 + e)) * alpha
     cdef float o
     for i in range(dim):
         o = out_row[i]
@@ -214,8 +220,8 @@ cdef inline double logistic_step(const float *h, float *out_row, float *grad_hid
     if not compute_loss:
         return 0.0
     if label > 0.5:
-        return log1p(e)                      # -log s(x)
-    return x + log1p(e)                      # -log s(-x) = x - log s(x)
+        return logf(1.0 + e)                 # -log s(x)
+    return x + logf(1.0 + e)                 # -log s(-x) = x - log s(x)
 
 
 cdef double train_example(const Weights *w, const Tables *t, const int32_t *inputs, int n_inputs,
@@ -234,6 +240,10 @@ cdef double train_example(const Weights *w, const Tables *t, const int32_t *inpu
     cdef float scale
     cdef double loss = 0.0
     cdef int64_t off
+    if w.output_ns != NULL:
+        prefetch_row(w.output_ns + <Py_ssize_t> target * dim, dim)
+        for k in range(n_noise):
+            prefetch_row(w.output_ns + <Py_ssize_t> noise[k] * dim, dim)
     if n_inputs == 1:
         h = w.input_vectors + <Py_ssize_t> inputs[0] * dim
     else:

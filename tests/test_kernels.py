@@ -1,0 +1,138 @@
+"""Every update rule (CBOW/SG x NS/HS) against a numpy reference and against
+finite differences of the loss: the backprop of the course notes."""
+import numpy as np
+import pytest
+
+from w2v import _core, tables
+
+V, D = 12, 8
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def make(seed=0, scale=0.5):
+    rng = np.random.default_rng(seed)
+    inp = (rng.standard_normal((V, D)) * scale).astype(np.float32)
+    out_ns = (rng.standard_normal((V, D)) * scale).astype(np.float32)
+    out_hs = (rng.standard_normal((V - 1, D)) * scale).astype(np.float32)
+    counts = np.sort(rng.integers(1, 100, V))[::-1].copy()
+    huff = tables.huffman_codes(counts)
+    return inp, out_ns, out_hs, huff
+
+
+def reference_loss(inp, out_ns, out_hs, huff, inputs, target, noise, use_ns, use_hs, cbow_mean):
+    """The objective of the module docstring, in float64."""
+    rows = inp[inputs].astype(np.float64)
+    h = rows.mean(0) if cbow_mean else rows.sum(0)
+    loss = 0.0
+    if use_hs:
+        for code, point in zip(huff.code(target), huff.path(target)):
+            x = h @ out_hs[point]
+            loss += -np.log(sigmoid(x)) if code == 0 else -np.log(sigmoid(-x))
+    if use_ns:
+        loss += -np.log(sigmoid(h @ out_ns[target]))
+        for n in noise:
+            loss += -np.log(sigmoid(-(h @ out_ns[n])))
+    return loss
+
+
+def numeric_grad(f, arr, rows, eps=1e-3):
+    """Central differences of f w.r.t. the given rows of arr (float64 copy)."""
+    grad = np.zeros((len(rows), arr.shape[1]))
+    for a, r in enumerate(rows):
+        for j in range(arr.shape[1]):
+            old = arr[r, j]
+            arr[r, j] = old + eps
+            up = f()
+            arr[r, j] = old - eps
+            down = f()
+            arr[r, j] = old
+            grad[a, j] = (up - down) / (2 * eps)
+    return grad
+
+
+CASES = [
+    # (name, inputs, use_ns, use_hs, cbow_mean)
+    ("sg-ns", [3], True, False, True),
+    ("sg-hs", [3], False, True, True),
+    ("sg-ns+hs", [3], True, True, True),
+    ("cbow-mean-ns", [1, 4, 6, 9], True, False, True),
+    ("cbow-mean-hs", [1, 4, 6, 9], False, True, True),
+    ("cbow-sum-ns", [1, 4, 6, 9], True, False, False),
+    ("cbow-sum-hs", [2, 5], False, True, False),
+]
+
+
+@pytest.mark.parametrize("name,inputs,use_ns,use_hs,cbow_mean", CASES, ids=[c[0] for c in CASES])
+def test_update_is_minus_alpha_times_gradient(name, inputs, use_ns, use_hs, cbow_mean):
+    inp, out_ns, out_hs, huff = make(seed=len(name))
+    target, noise, alpha = 7, [0, 2, 10], 0.05
+    inp64, ns64, hs64 = inp.astype(np.float64), out_ns.astype(np.float64), out_hs.astype(np.float64)
+
+    def f():
+        return reference_loss(inp64, ns64, hs64, huff, inputs, target, noise, use_ns, use_hs, cbow_mean)
+
+    expected_loss = f()
+    g_in = numeric_grad(f, inp64, inputs)
+    g_ns = numeric_grad(f, ns64, [target] + noise)
+    hs_rows = list(huff.path(target))
+    g_hs = numeric_grad(f, hs64, hs_rows)
+
+    a, b, c = inp.copy(), out_ns.copy(), out_hs.copy()
+    loss = _core.py_train_example(a, b if use_ns else None, c if use_hs else None, huff.codes,
+                                  huff.points, huff.offsets, huff.lengths, inputs, target,
+                                  noise, use_hs, cbow_mean, alpha)
+    assert loss == pytest.approx(expected_loss, rel=1e-4)
+    # input rows: exact gradient for skip-gram and CBOW-sum; CBOW-mean applies
+    # dJ/dh = n * dJ/d(row) to every context row (word2vec.c's convention)
+    factor = len(inputs) if (cbow_mean and len(inputs) > 1) else 1
+    np.testing.assert_allclose(a[inputs] - inp[inputs], -alpha * factor * g_in, atol=2e-5)
+    if use_ns:
+        np.testing.assert_allclose(b[[target] + noise] - out_ns[[target] + noise], -alpha * g_ns,
+                                   atol=2e-5)
+    else:
+        np.testing.assert_array_equal(b, out_ns)
+    if use_hs:
+        np.testing.assert_allclose(c[hs_rows] - out_hs[hs_rows], -alpha * g_hs, atol=2e-5)
+    else:
+        np.testing.assert_array_equal(c, out_hs)
+    # nothing else moved
+    untouched = np.setdiff1d(np.arange(V), inputs)
+    np.testing.assert_array_equal(a[untouched], inp[untouched])
+
+
+def test_numpy_reference_step_sg_ns():
+    """A plain numpy SGD step (upstream x local) gives the same new weights."""
+    inp, out_ns, out_hs, huff = make(seed=3)
+    c, target, noise, alpha = 5, 1, [4, 8], 0.1
+    h = inp[c].astype(np.float64)
+    grad_h = np.zeros(D)
+    new_out = out_ns.astype(np.float64).copy()
+    for row, label in [(target, 1.0)] + [(n, 0.0) for n in noise]:
+        g = alpha * (label - sigmoid(h @ new_out[row]))
+        grad_h += g * new_out[row]
+        new_out[row] += g * h
+    new_in = inp.astype(np.float64).copy()
+    new_in[c] += grad_h
+    a, b = inp.copy(), out_ns.copy()
+    _core.py_train_example(a, b, None, None, None, None, None, [c], target, noise, False, True, alpha)
+    np.testing.assert_allclose(a, new_in, atol=1e-6)
+    np.testing.assert_allclose(b, new_out, atol=1e-6)
+
+
+def test_orthogonal_vectors_loss_log2_and_half_gradient():
+    """h . o = 0: each term's loss is log 2 and its gradient factor is +-0.5."""
+    inp = np.zeros((V, D), np.float32)
+    inp[0, 0] = 1.0
+    out = np.zeros((V, D), np.float32)
+    out[1, 1] = 1.0                       # orthogonal to h
+    alpha = 1.0
+    a, b = inp.copy(), out.copy()
+    loss = _core.py_train_example(a, b, None, None, None, None, None, [0], 1, [2], False, True, alpha)
+    assert loss == pytest.approx(2 * np.log(2), rel=1e-6)
+    # positive row moves by +0.5 h, noise row by -0.5 h; h moves by 0.5 o_pos - 0.5 o_noise
+    np.testing.assert_allclose(b[1] - out[1], 0.5 * inp[0])
+    np.testing.assert_allclose(b[2] - out[2], -0.5 * inp[0])
+    np.testing.assert_allclose(a[0] - inp[0], 0.5 * out[1])
