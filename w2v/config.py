@@ -115,6 +115,12 @@ class TrainConfig:
             kwargs.setdefault("extra", {}).update(unknown)
         return cls(**kwargs)
 
+    def to_dict_for_options(self) -> dict:
+        """Options for :func:`w2v.train` that reproduce this config."""
+        d = self.to_dict()
+        d.pop("extra", None)
+        return d
+
     @classmethod
     def from_options(cls, **options: Any) -> "TrainConfig":
         """Build from keyword options, accepting the aliases ``dim``/``vector_size`` and ``iter``."""

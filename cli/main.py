@@ -1,0 +1,175 @@
+"""``w2v``: the command line. Commands parse options and call the library.
+
+Every deliberate error (:class:`w2v.W2VError`) becomes a one-line
+``Error: ...`` on stderr and exit status 1; Ctrl-C exits with 130 and SIGTERM
+with 143, after stopping the training threads.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+
+import click
+
+from .. import __version__
+from ..config import TrainConfig
+from ..errors import ConfigError, TrainingInterrupted, W2VError
+
+
+class Terminated(BaseException):
+    """Raised in the main thread by the SIGTERM handler."""
+
+
+def friendly_errors(func):
+    """Turn library errors into one-line messages and conventional exit codes."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        def on_term(signum, frame):
+            raise Terminated()
+        previous = signal.signal(signal.SIGTERM, on_term)
+        try:
+            return func(*args, **kwargs)
+        except TrainingInterrupted as e:
+            click.echo(f"Interrupted: {e}", err=True)
+            sys.exit(130)
+        except KeyboardInterrupt:
+            click.echo("Interrupted", err=True)
+            sys.exit(130)
+        except Terminated:
+            click.echo("Terminated", err=True)
+            sys.exit(143)
+        except W2VError as e:
+            raise click.ClickException(str(e)) from None
+        except MemoryError:
+            raise click.ClickException("out of memory") from None
+        except OSError as e:
+            raise click.ClickException(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="w2v")
+def main():
+    """w2v: train and query word2vec embeddings (CBOW / skip-gram, negative sampling /
+    hierarchical softmax), fast."""
+
+
+OUTPUT_FORMATS = {".bin": "bin", ".txt": "txt", ".vec": "txt", ".w2v": "model"}
+
+
+def output_format(path: str, fmt: str | None) -> str:
+    if fmt:
+        return fmt
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in OUTPUT_FORMATS:
+        raise ConfigError(f"--output: cannot tell the format of {path!r} from its extension; "
+                          f"use .bin, .txt, .vec or .w2v, or give --format")
+    return OUTPUT_FORMATS[ext]
+
+
+def check_writable(path: str, option: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ConfigError(f"{option}: folder does not exist: {folder}")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"{option}: folder is not writable: {folder}")
+    if os.path.isdir(path):
+        raise ConfigError(f"{option}: is a directory: {path}")
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(dir_okay=True, allow_dash=False))
+@click.option("-o", "--output", required=True, help="Vectors file: .bin (word2vec binary), "
+              ".txt/.vec (word2vec text) or .w2v (w2v model, resumable).")
+@click.option("--format", "fmt", type=click.Choice(["bin", "txt", "model"]), default=None,
+              help="Output format (default: from the extension).")
+@click.option("--save-model", type=click.Path(dir_okay=False), default=None,
+              help="Also write the full model (all weights, resumable) to this .w2v file.")
+@click.option("--cbow/--sg", "cbow", default=True, show_default=True,
+              help="CBOW (predict the word from its context) or skip-gram.")
+@click.option("--size", "--dim", "size", type=int, default=100, show_default=True,
+              help="Vector dimension.")
+@click.option("--window", type=int, default=5, show_default=True, help="Maximum context distance.")
+@click.option("--shrink-window/--fixed-window", default=True, show_default=True,
+              help="Draw each word's window uniformly from 1..window.")
+@click.option("--negative", type=int, default=5, show_default=True,
+              help="Noise words per example (0 = no negative sampling).")
+@click.option("--ns-exponent", type=float, default=0.75, show_default=True,
+              help="Noise distribution exponent: P(w) ~ count(w)^x.")
+@click.option("--hs/--no-hs", default=False, show_default=True, help="Hierarchical softmax.")
+@click.option("--sample", type=float, default=1e-3, show_default=True,
+              help="Subsampling threshold for frequent words (0 = off).")
+@click.option("--min-count", type=int, default=5, show_default=True,
+              help="Ignore words seen fewer times.")
+@click.option("--max-vocab-size", type=int, default=None,
+              help="Prune rare words while counting to keep at most this many (bounded memory).")
+@click.option("--max-sentence-length", type=int, default=10000, show_default=True,
+              help="Longer lines are split into pieces of this many words.")
+@click.option("--threads", type=int, default=min(os.cpu_count() or 1, 8), show_default=True)
+@click.option("--iter", "--epochs", "epochs", type=int, default=5, show_default=True,
+              help="Passes over the corpus.")
+@click.option("--alpha", type=float, default=None,
+              help="Start learning rate [default: 0.025 skip-gram, 0.05 CBOW].")
+@click.option("--min-alpha", type=float, default=None,
+              help="Final learning rate [default: alpha * 1e-4].")
+@click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
+              help="CBOW hidden layer: mean or sum of the context vectors.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--encoding-errors", type=click.Choice(["replace", "strict", "ignore"]),
+              default="replace", show_default=True, help="What to do with invalid UTF-8.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+@friendly_errors
+def train(corpus, output, fmt, save_model, cbow, quiet, **options):
+    """Train vectors on CORPUS (a text file, one sentence per line; .gz/.bz2/.xz too)."""
+    from ..trainer import train as train_model
+
+    config = TrainConfig.from_options(sg=not cbow, **options)   # validates every option
+    fmt = output_format(output, fmt)
+    check_writable(output, "--output")
+    if save_model:
+        check_writable(save_model, "--save-model")
+    model = train_model(corpus, progress=not quiet, **config.to_dict_for_options())
+    model.save(output, format=fmt)
+    if save_model:
+        model.save(save_model, format="model")
+    if not quiet:
+        vocab_stage = model.history[0]
+        train_stage = model.history[-1]
+        click.echo(f"{config.mode}: {vocab_stage['raw_tokens']:,} tokens, {len(model):,} words, "
+                   f"{train_stage['words_per_sec'] / 1e6:.2f} M words/s "
+                   f"({train_stage['words_per_sec'] / config.threads / 1e6:.2f} M/thread), "
+                   f"{vocab_stage['seconds'] + train_stage['seconds']:.1f} s; "
+                   f"loss {' '.join(f'{x:.4f}' for x in model.epoch_losses)}; wrote {output}",
+                   err=True)
+
+
+@main.command()
+@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+              help="Where to write the corpus and vectors (default: a new temporary folder).")
+@click.option("--threads", type=int, default=2, show_default=True)
+@friendly_errors
+def demo(out_dir, threads):
+    """Generate a corpus with planted analogies, train on it and show the results."""
+    from ..demo import run_demo
+    result = run_demo(out_dir=out_dir, threads=threads, echo=click.echo)
+    if result["hits"] < result["total"] // 2:
+        raise click.ClickException("the planted analogies were not recovered")
+
+
+def _register_query_commands():
+    try:
+        from .query import COMMANDS
+    except ImportError:  # pragma: no cover - query commands not built yet
+        return
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_query_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,185 @@
+"""Tokenising, counting, encoding and sharding the corpus."""
+import bz2
+import collections
+import gzip
+import lzma
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from w2v import TrainConfig, _text, corpus, vocab
+from w2v.errors import ConfigError, CorpusError
+
+WS = " \t\n\r\x0b\x0c"
+
+
+def count_bytes(data: bytes, chunk: int, max_word_bytes=1000):
+    t = _text.TokenTable(max_word_bytes)
+    for i in range(0, len(data), chunk):
+        t.feed(data[i:i + chunk])
+    t.finish()
+    words, counts = t.entries()
+    return dict(zip(words, counts.tolist())), t.tokens
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="ab\u00e9\u4e2d \t\n", max_size=30), max_size=20),
+       st.integers(1, 17))
+def test_counts_equal_python_split_for_any_chunking(lines, chunk):
+    text = "\n".join(lines)
+    data = text.encode()
+    expected = collections.Counter(data.split())
+    got, tokens = count_bytes(data, chunk)
+    assert got == dict(expected)
+    assert tokens == sum(expected.values())
+
+
+def test_long_word_is_cut_at_a_utf8_boundary():
+    word = ("\u00e9" * 600).encode()     # 1200 bytes of two-byte characters
+    got, _ = count_bytes(word + b" x", chunk=7, max_word_bytes=1001)
+    cut = [w for w in got if w != b"x"][0]
+    assert len(cut) == 1000 and cut.decode() == "\u00e9" * 500
+
+
+def encode(sentences_text: str, min_count=1, max_sentence_length=10000, **kw):
+    cfg = TrainConfig(min_count=min_count, max_sentence_length=max_sentence_length, **kw)
+    return vocab.build([line for line in sentences_text.split("\n")], cfg)
+
+
+def test_vocab_sorted_by_count_then_word():
+    v, _ = encode("b a c a b a d\nc d")
+    assert v.words == ["a", "b", "c", "d"]
+    assert v.counts.tolist() == [3, 2, 2, 2]
+
+
+def test_min_count_and_encoding_skip_rare_words():
+    v, enc = encode("x a a b\nx a b y", min_count=2)
+    assert v.words == ["a", "b", "x"]
+    idx = v.index
+    assert [list(s) for s in enc.sentences()] == [[idx["x"], idx["a"], idx["a"], idx["b"]],
+                                                   [idx["x"], idx["a"], idx["b"]]]
+    assert enc.raw_tokens == 8
+
+
+def test_long_line_split_into_pieces_never_truncated():
+    line = " ".join(f"w{i % 7}" for i in range(25))
+    v, enc = encode(line + "\nw1 w2", max_sentence_length=10)
+    lengths = [len(s) for s in enc.sentences()]
+    assert lengths == [10, 10, 5, 2]
+    assert enc.line_start.tolist() == [1, 0, 0, 1]
+    assert enc.n_words == 27
+
+
+def test_empty_lines_make_no_sentences():
+    v, enc = encode("a b\n\n\n  \nb a\n")
+    assert enc.n_sentences == 2
+
+
+@pytest.mark.parametrize("opener,suffix", [(gzip.open, ".gz"), (bz2.open, ".bz2"),
+                                           (lzma.open, ".xz"), (open, ".txt")])
+def test_compressed_corpora_read_identically(tmp_path, opener, suffix):
+    text = "the cat sat\non the mat\n" * 1000
+    path = tmp_path / ("c" + suffix)
+    with opener(path, "wt") as f:
+        f.write(text)
+    v, enc = vocab.build(str(path), TrainConfig(min_count=1))
+    assert v.total_words == 6000 and enc.n_sentences == 2000
+    assert dict(zip(v.words, v.counts)) == {"the": 2000, "cat": 1000, "sat": 1000, "on": 1000,
+                                            "mat": 1000}
+
+
+def test_iterable_of_token_lists_and_generator():
+    sents = [["a", "b"], ["b", "c", "b"]]
+    v1, e1 = vocab.build(sents, TrainConfig(min_count=1))
+    v2, e2 = vocab.build((s for s in sents), TrainConfig(min_count=1))
+    assert v1.words == v2.words == ["b", "a", "c"]
+    np.testing.assert_array_equal(e1.ids, e2.ids)
+    with pytest.raises(CorpusError):
+        vocab.build([["a", 3]], TrainConfig(min_count=1))
+
+
+def test_invalid_utf8_replaced_or_strict(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"caf\xe9 ok caf\xe8 ok\n")
+    v, enc = vocab.build(str(path), TrainConfig(min_count=1))
+    assert dict(zip(v.words, v.counts)) == {"ok": 2, "caf\ufffd": 2}   # both merged
+    assert enc.n_words == 4
+    with pytest.raises(CorpusError, match="invalid UTF-8"):
+        vocab.build(str(path), TrainConfig(min_count=1, encoding_errors="strict"))
+
+
+def test_pruning_bounds_distinct_entries_and_keeps_frequent_words():
+    rng = np.random.default_rng(0)
+    common = [f"common{i}" for i in range(20)]
+    lines = []
+    for i in range(2000):
+        lines.append(" ".join(list(rng.choice(common, 5)) + [f"rare{i}_{j}" for j in range(10)]))
+    t = _text.TokenTable(1000, 500)
+    for line in lines:
+        t.feed((line + "\n").encode())
+        assert len(t) <= 500
+    t.finish()
+    assert t.prunes > 0
+    words, counts = t.entries()
+    assert set(common) <= {w.decode() for w in words}
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n\t "])
+def test_empty_corpus_is_a_clear_error(tmp_path, text):
+    path = tmp_path / "empty.txt"
+    path.write_text(text)
+    with pytest.raises(CorpusError, match="no words"):
+        vocab.build(str(path), TrainConfig())
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(CorpusError, match="not found"):
+        vocab.build(str(tmp_path / "nope.txt"), TrainConfig())
+    with pytest.raises(CorpusError, match="directory"):
+        vocab.build(str(tmp_path), TrainConfig())
+
+
+def test_min_count_leaves_nothing():
+    with pytest.raises(CorpusError, match="min_count"):
+        vocab.build([["a", "b"]], TrainConfig(min_count=5))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=60), st.integers(1, 9),
+       st.integers(1, 50))
+def test_shards_cover_every_token_once_on_line_boundaries(line_lengths, n_threads, max_len):
+    assume(sum(line_lengths) > 0)
+    text = "\n".join(" ".join(["w"] * n) for n in line_lengths)
+    _, enc = vocab.build(text.split("\n"), TrainConfig(min_count=1, max_sentence_length=max_len))
+    bounds = corpus.shards(enc, n_threads)
+    assert bounds[0] == 0 and bounds[-1] == enc.n_sentences
+    assert np.all(np.diff(bounds) >= 0)
+    covered = np.zeros(enc.n_words, dtype=int)
+    for k in range(n_threads):
+        a, b = bounds[k], bounds[k + 1]
+        covered[enc.sentence_starts[a]:enc.sentence_starts[b]] += 1
+        if a < enc.n_sentences and a < b:
+            assert enc.line_start[a] == 1          # a shard starts at a line
+    assert np.all(covered == 1)
+
+
+def test_shards_are_balanced():
+    lines = [["w"] * 100 for _ in range(100)]
+    _, enc = vocab.build(lines, TrainConfig(min_count=1))
+    bounds = corpus.shards(enc, 4)
+    assert bounds.tolist() == [0, 25, 50, 75, 100]
+
+
+def test_config_rejects_impossible_values_naming_the_option():
+    for kw, name in [({"size": 0}, "--size"), ({"negative": -1}, "--negative"),
+                     ({"window": 0}, "--window"), ({"sample": -0.1}, "--sample"),
+                     ({"threads": 0}, "--threads"), ({"alpha": 0.0}, "--alpha"),
+                     ({"epochs": 0}, "--epochs"), ({"negative": 0, "hs": False}, "--negative"),
+                     ({"min_alpha": 1.0}, "--min-alpha")]:
+        with pytest.raises(ConfigError, match=name):
+            TrainConfig.from_options(**kw)
+    with pytest.raises(ConfigError, match="unknown option"):
+        TrainConfig.from_options(sizee=3)
+    assert TrainConfig.from_options(dim=7, iter=2).size == 7
