@@ -1,0 +1,150 @@
+"""End-to-end training: determinism, thread independence, quality, loss."""
+import numpy as np
+import pytest
+
+import w2v
+from w2v import trainer, vocab
+from w2v.config import TrainConfig
+from w2v.demo import generate_sentences, planted_analogies
+from w2v.errors import ConfigError, CorpusError
+
+MODES = {
+    "sg-ns": dict(sg=True),
+    "cbow-ns": dict(sg=False),
+    "sg-hs": dict(sg=True, negative=0, hs=True),
+    "cbow-hs": dict(sg=False, negative=0, hs=True),
+}
+
+
+def planted_hits(model):
+    """Planted analogies answered right (plain numpy, independent of w2v.vectors)."""
+    M = model.vectors / np.linalg.norm(model.vectors, axis=1, keepdims=True)
+    idx = {w: i for i, w in enumerate(model.words)}
+    hits = 0
+    for a, b, c, d in planted_analogies():
+        sims = M @ (M[idx[b]] - M[idx[a]] + M[idx[c]])
+        sims[[idx[a], idx[b], idx[c]]] = -np.inf
+        hits += model.words[int(sims.argmax())] == d
+    return hits
+
+
+@pytest.fixture(scope="module")
+def planted_small():
+    return generate_sentences(15000, seed=3)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_single_thread_seed_is_bit_identical(planted_small, mode):
+    opts = dict(MODES[mode], size=20, epochs=2, threads=1, seed=7, min_count=1)
+    a = w2v.train(planted_small, **opts)
+    b = w2v.train(planted_small, **opts)
+    np.testing.assert_array_equal(a.input_vectors, b.input_vectors)
+    for x, y in [(a.output_ns, b.output_ns), (a.output_hs, b.output_hs)]:
+        assert (x is None) == (y is None)
+        if x is not None:
+            np.testing.assert_array_equal(x, y)
+    assert a.epoch_losses == b.epoch_losses
+    c = w2v.train(planted_small, **dict(opts, seed=8))
+    assert not np.array_equal(a.input_vectors, c.input_vectors)
+
+
+def test_initialisation_does_not_depend_on_thread_count():
+    v, _ = vocab.build([["a", "b", "c"], ["b", "c"]], TrainConfig(min_count=1))
+    m1 = trainer.init_model(TrainConfig(threads=1, min_count=1), v)
+    m8 = trainer.init_model(TrainConfig(threads=8, min_count=1), v)
+    np.testing.assert_array_equal(m1.input_vectors, m8.input_vectors)
+    assert np.abs(m1.input_vectors).max() <= 0.5 / 100
+
+
+# Calibration (planted corpus of 40k sentences, size 50, 5 epochs, sample 0, seeds 1-5,
+# threads 1 and 4): NS modes answered 28/28 every time; sg-hs 17-22, cbow-hs 22-26.
+# Thresholds sit below the worst run seen, with room for Hogwild noise.
+THRESHOLDS = {"sg-ns": 25, "cbow-ns": 25, "sg-hs": 14, "cbow-hs": 18}
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_planted_analogies_recovered_single_and_multi_thread(planted_corpus, mode):
+    hits = {}
+    for threads in (1, 4):
+        model = w2v.train(planted_corpus, size=50, epochs=5, sample=0, threads=threads, seed=2,
+                          **MODES[mode])
+        hits[threads] = planted_hits(model)
+        assert hits[threads] >= THRESHOLDS[mode], (threads, hits)
+        # the loss of the objective falls over epochs on this corpus
+        assert model.epoch_losses[-1] < model.epoch_losses[0]
+    # multi-thread quality matches single-thread quality
+    assert abs(hits[4] - hits[1]) <= 6, hits
+
+
+def test_cbow_loss_falls_every_epoch_on_real_text(small_corpus):
+    model = w2v.train(small_corpus, sg=False, threads=2, epochs=4)
+    losses = model.epoch_losses
+    assert all(b < a for a, b in zip(losses, losses[1:])), losses
+
+
+def test_skipgram_objective_falls_with_training_on_real_text(small_corpus):
+    """The objective at the frozen final weights (one pass with alpha ~ 0) falls as
+    training goes on. (The on-the-fly loss of skip-gram can rise in late epochs:
+    with a large alpha, consecutive updates of one window help each other, and
+    that help fades as alpha decays; see README.)"""
+    cfg = TrainConfig.from_options(sg=True, threads=1, epochs=1, size=50)
+    v, enc = vocab.build(small_corpus, cfg)
+    model = trainer.init_model(cfg, v)
+    frozen = []
+    for _ in range(3):
+        trainer.run_epochs(model, enc, 1)
+        trainer.run_epochs(model, enc, 1, start_alpha=1e-12, end_alpha=1e-12)
+        frozen.append(model.epoch_losses[-1])
+    assert frozen[0] > frozen[1] > frozen[2], frozen
+
+
+# Measured on small.txt (1M tokens), 2 threads, size 100, window 5, negative 5, sample 1e-3,
+# 5 epochs, seeds 1-3: wordsim353 Spearman, w2v vs gensim 4.4.0 corpus_file mode:
+#   cbow: w2v 0.307-0.309, gensim 0.231-0.238;  sg: w2v 0.295-0.315, gensim 0.327-0.335
+#   (the C tool gives 0.302 for sg: gensim skips every update with |h.o| >= 6, which
+#   acts as a regulariser on this small corpus). Margin: 0.05 below gensim.
+MARGIN = 0.05
+
+
+@pytest.mark.parametrize("sg", [False, True])
+def test_wordsim_close_to_gensim_on_small_corpus(small_corpus, eval_dir, sg):
+    gensim_models = pytest.importorskip("gensim.models", reason="gensim is a test extra")
+    ws = str(eval_dir / "wordsim353.tsv")
+    ref = gensim_models.Word2Vec(corpus_file=small_corpus, vector_size=100, window=5, negative=5,
+                                 hs=0, sample=1e-3, epochs=5, min_count=5, workers=2, sg=int(sg),
+                                 seed=1)
+    ref_score = ref.wv.evaluate_word_pairs(ws)[1][0]
+    model = w2v.train(small_corpus, sg=sg, threads=2, epochs=5, seed=1)
+    kv = gensim_models.KeyedVectors(model.vectors.shape[1])
+    kv.add_vectors(model.words, model.vectors)
+    ours = kv.evaluate_word_pairs(ws)[1][0]
+    assert ours >= ref_score - MARGIN, (ours, ref_score)
+
+
+def test_training_errors_are_specific(tmp_path):
+    with pytest.raises(ConfigError, match="--size"):
+        w2v.train([["a", "b"]], size=0)
+    with pytest.raises(CorpusError, match="at least 2"):
+        w2v.train([["a", "a"]], min_count=1)
+    with pytest.raises(CorpusError, match="negative"):
+        w2v.train([["a", "b", "c"]], min_count=1, negative=5)
+
+
+def test_callback_sees_each_epoch_and_can_stop(planted_small):
+    seen = []
+
+    def cb(model, record):
+        seen.append(record["epoch"])
+        return record["epoch"] < 2
+
+    model = w2v.train(planted_small, epochs=5, size=10, threads=2, callbacks=[cb], min_count=1)
+    assert seen == [1, 2] and len(model.epoch_losses) == 2
+
+
+def test_long_lines_are_trained_not_dropped(tmp_path):
+    """A single line far over max_sentence_length still trains every word."""
+    sent = generate_sentences(3000, seed=5)
+    one_line = [w for s in sent for w in s]
+    model = w2v.train([one_line], size=20, epochs=2, threads=2, max_sentence_length=1000,
+                      min_count=1, sample=0)
+    assert model.history[-1]["words"] == 2 * len(one_line)
