@@ -1,0 +1,46 @@
+"""Train fastText (word vectors only: minn=maxn=0) and save word2vec-binary vectors.
+
+Run by bench/bench.py as its own process. With maxn=0 the binding sets
+bucket=0, so the input matrix holds exactly one row per dictionary word, in
+the order of ``get_words()``. The vectors are written in the word2vec binary
+layout (``"<n> <dim>\\n"`` then ``word<space><dim float32>\\n`` per word) with
+numpy alone, so that importing gensim does not count against fastText.
+"""
+import argparse
+
+import fasttext
+import numpy as np
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--sg", type=int, required=True)
+    p.add_argument("--hs", type=int, required=True)
+    p.add_argument("--negative", type=int, required=True)
+    p.add_argument("--size", type=int, required=True)
+    p.add_argument("--window", type=int, required=True)
+    p.add_argument("--sample", type=float, required=True)
+    p.add_argument("--min-count", type=int, required=True)
+    p.add_argument("--epochs", type=int, required=True)
+    p.add_argument("--alpha", type=float, required=True)
+    p.add_argument("--threads", type=int, required=True)
+    a = p.parse_args()
+    model = fasttext.train_unsupervised(
+        a.corpus, model="skipgram" if a.sg else "cbow", dim=a.size, ws=a.window,
+        neg=a.negative, loss="hs" if a.hs else "ns", epoch=a.epochs, minCount=a.min_count,
+        t=a.sample, minn=0, maxn=0, thread=a.threads, lr=a.alpha)
+    words = model.get_words(on_unicode_error="replace")
+    input_vectors = np.asarray(model.get_input_matrix(), dtype="<f4")
+    if input_vectors.shape != (len(words), a.size):
+        raise SystemExit(f"unexpected input matrix shape {input_vectors.shape} for "
+                         f"{len(words)} words (bucket should be 0 with maxn=0)")
+    with open(a.out, "wb") as f:
+        f.write(f"{len(words)} {a.size}\n".encode())
+        for word, row in zip(words, input_vectors):
+            f.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
+
+
+if __name__ == "__main__":
+    main()
