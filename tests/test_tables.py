@@ -65,7 +65,7 @@ def test_noise_draws_match_unigram_075_chi_square():
     p = tables.noise_distribution(counts, 0.75)
     t = tables.alias_table(p)
     n = 400_000
-    draws = _core.py_draw_noise(t.threshold, t.alias, 12345, n)
+    draws = _core.py_draw_noise(t.packed(), 12345, n)
     observed = np.bincount(draws, minlength=len(counts))
     chi2, pvalue = stats.chisquare(observed, p * n)
     assert pvalue > 1e-4, (chi2, observed, p * n)

@@ -12,8 +12,8 @@ output_hs           syn1         (V-1, d) weights of the Huffman tree's inner no
 hidden              neu1         (d,) the hidden layer h
 grad_hidden         neu1e        (d,) accumulated -alpha * dJ/dh
 keep_threshold      (inline)     subsampling keep probability * 2**32
-noise_threshold/    table        Walker alias table of counts ** 0.75
-noise_alias
+noise_table         table        Walker alias table of counts ** 0.75 (8 bytes/word,
+                                 not the C tool's 400 MB table)
 ==================  ===========  ===============================================
 
 The objective and its gradients
@@ -55,7 +55,7 @@ counter with an atomic add every ``PUBLISH_EVERY`` words; the learning rate is
 derived from that global count. A shared stop flag is polled once per
 sentence so Ctrl-C stops every thread promptly.
 """
-from libc.math cimport expf, logf
+from libc.math cimport exp as _exp, expf, log1p as _log1p, logf
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
@@ -102,8 +102,32 @@ cdef enum:
     STAT_EXAMPLES = 1
     STAT_WORDS = 2
 
+cdef enum:
+    LOGIT_TABLE_SIZE = 2048   # intervals over [-LOGIT_TABLE_MAX, LOGIT_TABLE_MAX]
+
 cdef uint32_t ALWAYS = 0xFFFFFFFFu
 cdef float MAX_LOGIT = 30.0   # |h.o| is clipped here before exp (s(30) == 1 in float)
+cdef float LOGIT_TABLE_MAX = 8.0
+cdef float LOGIT_TABLE_SCALE = LOGIT_TABLE_SIZE / (2 * 8.0)
+
+# s(x) and softplus(-x) = -log s(x) tabulated on a 1/128 grid and linearly
+# interpolated: error < 1e-6 (s) and < 2e-6 (softplus), where word2vec.c's
+# 1000-entry table without interpolation is off by up to 3e-3. Outside the
+# table the exact formulas are used, so there is no cut-off.
+cdef float sigmoid_table[LOGIT_TABLE_SIZE + 1]
+cdef float softplus_table[LOGIT_TABLE_SIZE + 1]
+
+
+cdef void _fill_tables():
+    cdef int k
+    cdef double x
+    for k in range(LOGIT_TABLE_SIZE + 1):
+        x = (<double> k / LOGIT_TABLE_SCALE) - LOGIT_TABLE_MAX
+        sigmoid_table[k] = <float> (1.0 / (1.0 + _exp(-x)))
+        softplus_table[k] = <float> _log1p(_exp(-x))
+
+
+_fill_tables()
 
 
 # ----------------------------------------------------------------------------- structs
@@ -115,8 +139,7 @@ cdef struct Weights:
 
 cdef struct Tables:
     const uint32_t *keep_threshold    # NULL: no subsampling
-    const uint32_t *noise_threshold
-    const int32_t *noise_alias
+    const uint32_t *noise_table       # (V, 2): [threshold, alias] per bucket, one cache line
     int64_t vocab_size
     const uint8_t *hs_codes
     const int32_t *hs_points
@@ -190,9 +213,10 @@ cdef inline int32_t draw_noise(ThreadState *ts, const Tables *t) noexcept nogil:
     cdef uint64_t r = next_random(&ts.rng)
     cdef int64_t bucket = <int64_t> (((r >> 32) * <uint64_t> t.vocab_size) >> 32)
     cdef uint32_t u = <uint32_t> (r & 0xFFFFFFFFu)
-    if u < t.noise_threshold[bucket] or t.noise_threshold[bucket] == ALWAYS:
+    cdef uint32_t threshold = t.noise_table[2 * bucket]
+    if u < threshold or threshold == ALWAYS:
         return <int32_t> bucket
-    return t.noise_alias[bucket]
+    return <int32_t> t.noise_table[2 * bucket + 1]
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -206,12 +230,25 @@ cdef inline double logistic_step(const float *h, float *out_row, float *grad_hid
     cdef Py_ssize_t i
     for i in range(dim):
         x += h[i] * out_row[i]
-    if x > MAX_LOGIT:
-        x = MAX_LOGIT
-    elif x < -MAX_LOGIT:
-        x = -MAX_LOGIT
-    cdef float e = expf(-x)                  # s(x) = 1 / (1 + e)
-    cdef float g = (label - 1.0 / (1.0 + e)) * alpha
+    cdef float sig, pos, frac, softplus = 0.0, e
+    cdef int k
+    if -LOGIT_TABLE_MAX <= x < LOGIT_TABLE_MAX:
+        pos = (x + LOGIT_TABLE_MAX) * LOGIT_TABLE_SCALE
+        k = <int> pos
+        frac = pos - k
+        sig = sigmoid_table[k] + frac * (sigmoid_table[k + 1] - sigmoid_table[k])
+        if compute_loss:
+            softplus = softplus_table[k] + frac * (softplus_table[k + 1] - softplus_table[k])
+    else:
+        if x > MAX_LOGIT:
+            x = MAX_LOGIT
+        elif x < -MAX_LOGIT:
+            x = -MAX_LOGIT
+        e = expf(-x)
+        sig = 1.0 / (1.0 + e)
+        if compute_loss:
+            softplus = logf(1.0 + e)
+    cdef float g = (label - sig) * alpha
     cdef float o
     for i in range(dim):
         o = out_row[i]
@@ -220,8 +257,8 @@ cdef inline double logistic_step(const float *h, float *out_row, float *grad_hid
     if not compute_loss:
         return 0.0
     if label > 0.5:
-        return logf(1.0 + e)                 # -log s(x)
-    return x + logf(1.0 + e)                 # -log s(-x) = x - log s(x)
+        return softplus                      # -log s(x)
+    return x + softplus                      # -log s(-x) = x - log s(x)
 
 
 cdef double train_example(const Weights *w, const Tables *t, const int32_t *inputs, int n_inputs,
@@ -413,15 +450,15 @@ cdef class Trainer:
     cdef readonly int n_threads
 
     def __init__(self, input_vectors, output_ns, output_hs, keep_threshold,
-                 noise_threshold, noise_alias, hs_codes, hs_points, hs_offsets, hs_lengths,
+                 noise_table, hs_codes, hs_points, hs_offsets, hs_lengths,
                  ids, sentence_starts, words_done, stop, stats, *,
                  bint sg, bint cbow_mean, int negative, bint hs, int window, bint shrink_window,
                  bint compute_loss, int max_sentence_length, double start_alpha,
                  double end_alpha, int64_t total_words, int n_threads):
         cdef Py_ssize_t dim = input_vectors.shape[1]
         cdef int64_t vocab_size = input_vectors.shape[0]
-        self._keep_alive = [input_vectors, output_ns, output_hs, keep_threshold, noise_threshold,
-                            noise_alias, hs_codes, hs_points, hs_offsets, hs_lengths, ids,
+        self._keep_alive = [input_vectors, output_ns, output_hs, keep_threshold, noise_table,
+                            hs_codes, hs_points, hs_offsets, hs_lengths, ids,
                             sentence_starts, words_done, stop, stats]
         self.weights.dim = dim
         self.weights.input_vectors = float_ptr(input_vectors, dim, "input_vectors")
@@ -433,8 +470,7 @@ cdef class Trainer:
             raise ValueError("output_hs must have vocab_size - 1 rows")
         self.tables.vocab_size = vocab_size
         self.tables.keep_threshold = _u32(keep_threshold, vocab_size, "keep_threshold", True)
-        self.tables.noise_threshold = _u32(noise_threshold, vocab_size, "noise_threshold", negative == 0)
-        self.tables.noise_alias = _i32(noise_alias, vocab_size, "noise_alias", negative == 0)
+        self.tables.noise_table = _noise(noise_table, vocab_size, negative == 0)
         if hs:
             if hs_offsets.shape[0] != vocab_size or hs_lengths.shape[0] != vocab_size:
                 raise ValueError("Huffman tables must have one entry per word")
@@ -511,6 +547,16 @@ cdef const uint32_t *_u32(object arr, int64_t n, str name, bint optional) except
     return <const uint32_t *> _contig(arr, np.uint32, name)
 
 
+cdef const uint32_t *_noise(object arr, int64_t n, bint optional) except? NULL:
+    if arr is None:
+        if optional:
+            return NULL
+        raise ValueError("noise_table is required")
+    if arr.ndim != 2 or arr.shape[0] != n or arr.shape[1] != 2:
+        raise ValueError("noise_table must have shape (vocab_size, 2)")
+    return <const uint32_t *> _contig(arr, np.uint32, "noise_table")
+
+
 cdef const int32_t *_i32(object arr, int64_t n, str name, bint optional) except? NULL:
     if arr is None:
         if optional:
@@ -569,14 +615,13 @@ def py_train_example(input_vectors, output_ns, output_hs, hs_codes, hs_points, h
     return loss
 
 
-def py_draw_noise(noise_threshold, noise_alias, uint64_t rng_state, Py_ssize_t n):
-    """``n`` draws from the alias table with the core's sampler (tests only)."""
+def py_draw_noise(noise_table, uint64_t rng_state, Py_ssize_t n):
+    """``n`` draws from a packed alias table with the core's sampler (tests only)."""
     cdef ThreadState ts
     cdef Tables t
     memset(&t, 0, sizeof(Tables))
-    t.vocab_size = noise_alias.shape[0]
-    t.noise_threshold = _u32(noise_threshold, t.vocab_size, "noise_threshold", False)
-    t.noise_alias = _i32(noise_alias, t.vocab_size, "noise_alias", False)
+    t.vocab_size = noise_table.shape[0]
+    t.noise_table = _noise(noise_table, t.vocab_size, False)
     ts.rng = rng_state
     out = np.empty(n, dtype=np.int32)
     cdef int32_t[::1] o = out

@@ -65,6 +65,10 @@ class AliasTable:
     threshold: np.ndarray   # uint32, one per word
     alias: np.ndarray       # int32, one per word
 
+    def packed(self) -> np.ndarray:
+        """(V, 2) uint32 rows [threshold, alias]: one memory access per draw."""
+        return np.ascontiguousarray(np.stack([self.threshold, self.alias.astype(np.uint32)], axis=1))
+
     def probabilities(self) -> np.ndarray:
         """The distribution the table samples from exactly (for tests)."""
         n = len(self.alias)

@@ -116,9 +116,9 @@ class _Tables:
         self.keep = tables.keep_thresholds(counts, config.sample) if config.sample > 0 else None
         if config.negative > 0:
             alias = tables.alias_table(tables.noise_distribution(counts, config.ns_exponent))
-            self.noise_threshold, self.noise_alias = alias.threshold, alias.alias
+            self.noise = alias.packed()
         else:
-            self.noise_threshold = self.noise_alias = None
+            self.noise = None
         if config.hs:
             h = tables.huffman_codes(counts)
             self.codes, self.points, self.offsets, self.lengths = h.codes, h.points, h.offsets, h.lengths
@@ -148,8 +148,7 @@ def run_epochs(model: Model, encoded: EncodedCorpus, epochs: int, *,
     t = _Tables(model.counts, config)
     total_words = int(encoded.n_words) * epochs
     trainer = _core.Trainer(
-        model.input_vectors, model.output_ns, model.output_hs, t.keep, t.noise_threshold,
-        t.noise_alias, t.codes, t.points, t.offsets, t.lengths, encoded.ids,
+        model.input_vectors, model.output_ns, model.output_hs, t.keep, t.noise, t.codes, t.points, t.offsets, t.lengths, encoded.ids,
         encoded.sentence_starts, words_done, stop, stats,
         sg=config.sg, cbow_mean=config.cbow_mean, negative=config.negative, hs=config.hs,
         window=config.window, shrink_window=config.shrink_window, compute_loss=config.compute_loss,
