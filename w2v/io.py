@@ -1,0 +1,764 @@
+"""Every file format w2v reads or writes, and the atomic write all output goes through.
+
+Formats
+-------
+``bin``   the word2vec C tool's binary format: a ``"V D\\n"`` header, then per word
+          ``word + b" " + D little-endian float32 + b"\\n"``. We write the newline like the
+          C tool; the reader also accepts gensim's variant without it.
+``txt``   the word2vec text format (also fastText's ``.vec``): the same header, then
+          ``word f1 ... fD`` per line. Floats are written with ``%.9g``, which round-trips
+          float32 exactly.
+``model`` our own model file (``.w2v``), laid out as::
+
+              offset 0   MAGIC (8 bytes)
+                     8   format version, uint32 little-endian
+                    12   reserved, uint32 (0)
+                    16   length of the JSON header in bytes, uint64 little-endian
+                    24   JSON header (UTF-8): settings, sizes, history and, for each
+                         block below, its byte offset, shape and dtype
+                         (then zero padding)
+                         blocks, each starting at a multiple of 64 bytes:
+                         vocabulary (UTF-8 words separated by "\\n"), counts (<i8),
+                         input_vectors, output_ns, output_hs (<f4, C order)
+
+          The arrays load with :class:`numpy.memmap` without a copy; nothing is pickled.
+
+Every reader checks sizes against the file size before allocating, and raises
+:class:`~w2v.errors.FormatError` with a one-line message saying what is wrong and
+where (byte offset or line number) for missing, truncated, lying or corrupt files.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import mmap
+import os
+import struct
+import tempfile
+from typing import Iterator, List, Optional, Tuple
+
+import numpy as np
+
+from .errors import ConfigError, FormatError
+
+__all__ = ["atomic_write", "save", "load", "save_model", "load_model", "info",
+           "write_word2vec", "read_word2vec", "detect_format", "FORMATS", "EXTENSIONS"]
+
+#: First bytes of a model file: a non-ASCII byte, the name, and CR LF / ^Z / LF that
+#: catch text-mode transfers (the PNG trick).
+MAGIC = b"\x89W2V\r\n\x1a\n"
+FORMAT_VERSION = 1
+_PREFIX = struct.Struct("<8sIIQ")          # magic, version, reserved, JSON length
+ALIGN = 64
+FORMATS = ("bin", "txt", "model")
+EXTENSIONS = {".bin": "bin", ".txt": "txt", ".vec": "txt", ".w2v": "model"}
+
+_MAX_HEADER_LINE = 256                     # bytes; "V D\n" is far shorter
+_MAX_WORD_BYTES = 1 << 16                  # a word longer than this means a corrupt file
+_MAX_JSON_HEADER = 64 << 20
+_UNICODE_ERRORS = ("strict", "replace", "ignore")
+_TEXT_BLOCK_ROWS = 2000
+
+
+# --------------------------------------------------------------------------------------
+# atomic output
+# --------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "wb", encoding: str = "utf-8") -> Iterator:
+    """Open a temporary file next to ``path``; on success flush, fsync and rename it over
+    ``path``. On any exception the temporary file is removed and ``path`` is untouched.
+
+    ``mode`` is ``"wb"`` (binary) or ``"w"`` (text, ``encoding``)."""
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_write: mode must be 'w' or 'wb', got {mode!r}")
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(21, "Is a directory", path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        f = os.fdopen(fd, mode, **({"encoding": encoding, "newline": "\n"} if mode == "w" else {}))
+    except BaseException:
+        os.close(fd)
+        os.unlink(tmp)
+        raise
+    try:
+        with f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _new_file_mode(path))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_folder(folder)
+
+
+def _new_file_mode(path: str) -> int:
+    """Permissions for the final file: those of the file replaced, else 0666 & ~umask
+    (mkstemp creates 0600)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        pass
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename durable (best effort; not possible on every platform)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------------------
+# format dispatch
+# --------------------------------------------------------------------------------------
+def format_from_extension(path, fmt: Optional[str] = None) -> str:
+    """``fmt`` if given (checked), else the format its extension names."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        return fmt
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext not in EXTENSIONS:
+        raise ConfigError(f"cannot tell the format of {os.fspath(path)!r} from its extension; "
+                          f"use {', '.join(EXTENSIONS)} or give the format "
+                          f"({', '.join(FORMATS)})")
+    return EXTENSIONS[ext]
+
+
+def save(path, model_or_vectors, format: Optional[str] = None) -> None:
+    """Write a :class:`~w2v.model.Model` or :class:`~w2v.vectors.Vectors` to ``path``.
+
+    ``format`` is 'bin', 'txt' or 'model'; by default it follows the extension
+    (``.bin``, ``.txt``/``.vec``, ``.w2v``)."""
+    fmt = format_from_extension(path, format)
+    if fmt == "model":
+        save_model(path, model_or_vectors)
+        return
+    words, matrix = _words_and_matrix(model_or_vectors)
+    write_word2vec(path, words, matrix, binary=(fmt == "bin"))
+
+
+def load(path, format: Optional[str] = None, unicode_errors: str = "strict",
+         limit: Optional[int] = None, mmap: bool = True):
+    """Load word vectors from any supported file; returns :class:`~w2v.vectors.Vectors`.
+
+    The format is detected from the first bytes unless ``format`` ('bin', 'txt',
+    'model') is given. ``unicode_errors`` ('strict', 'replace', 'ignore') says how to
+    decode words that are not valid UTF-8; ``limit`` reads only the first N words;
+    ``mmap`` maps a model file's vectors instead of reading them."""
+    from .vectors import Vectors
+
+    _check_options(format, unicode_errors, limit)
+    fmt = format or detect_format(path)
+    if fmt == "model":
+        header, words, arrays = _read_model(path, mmap="r" if mmap else False, limit=limit,
+                                            unicode_errors=unicode_errors,
+                                            want=("counts", "input_vectors"))
+        return Vectors(words, arrays["input_vectors"], counts=arrays.get("counts"),
+                       _validate=False)
+    words, matrix = read_word2vec(path, binary=(fmt == "bin"), unicode_errors=unicode_errors,
+                                  limit=limit)
+    return Vectors(words, matrix, _validate=False)
+
+
+def _check_options(fmt, unicode_errors, limit) -> None:
+    if fmt is not None and fmt not in FORMATS:
+        raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if unicode_errors not in _UNICODE_ERRORS:
+        raise ConfigError(f"unicode_errors must be one of {', '.join(_UNICODE_ERRORS)}, "
+                          f"got {unicode_errors!r}")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise ConfigError(f"limit must be a non-negative integer, got {limit!r}")
+
+
+def _words_and_matrix(obj) -> Tuple[List[str], np.ndarray]:
+    words = getattr(obj, "words", None)
+    matrix = getattr(obj, "input_vectors", None)
+    if matrix is None:
+        matrix = getattr(obj, "matrix", None)
+    if words is None or matrix is None:
+        raise TypeError(f"cannot save {type(obj).__name__}: expected a w2v Model or Vectors")
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape[0] != len(words):
+        raise FormatError(f"cannot save: {len(words)} words but a matrix of shape {matrix.shape}")
+    return list(words), matrix
+
+
+def _open_for_reading(path):
+    """Open ``path`` for binary reading, turning OS errors into FormatError."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise FormatError(f"{path}: is a directory, not a vectors file")
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file") from None
+    except OSError as e:
+        raise FormatError(f"{path}: cannot open: {e.strerror or e}") from None
+
+
+def detect_format(path) -> str:
+    """'model', 'bin' or 'txt', from the first bytes of the file."""
+    with _open_for_reading(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(min(size, 1 << 20))
+    name = os.fspath(path)
+    if not head:
+        raise FormatError(f"{name}: empty file")
+    if head.startswith(MAGIC):
+        return "model"
+    if MAGIC.startswith(head[:len(MAGIC)]) and len(head) < len(MAGIC):
+        raise FormatError(f"{name}: truncated model file ({len(head)} bytes)")
+    n_words, dim, pos = _parse_header(head, name)
+    if n_words == 0:
+        return "txt"
+    return "txt" if _looks_like_text_row(head[pos:], dim) else "bin"
+
+
+def _looks_like_text_row(data: bytes, dim: int) -> bool:
+    """Whether the first row after the header is ``word f1 ... fD`` in text."""
+    end = data.find(b"\n")
+    line = data if end < 0 else data[:end]
+    parts = line.split()
+    if len(parts) != dim + 1:
+        return False
+    try:
+        for p in parts[1:]:
+            float(p)
+    except ValueError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------------
+# word2vec binary and text
+# --------------------------------------------------------------------------------------
+def write_word2vec(path, words, matrix, binary: bool = True) -> None:
+    """Write the word2vec C tool's binary (``binary=True``) or text format."""
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape[0] != len(words):
+        raise FormatError(f"cannot save: {len(words)} words but a matrix of shape {matrix.shape}")
+    encoded = [_encode_word(w, i) for i, w in enumerate(words)]
+    n, dim = matrix.shape
+    with atomic_write(path, "wb") as f:
+        f.write(f"{n} {dim}\n".encode("ascii"))
+        for start in range(0, n, _TEXT_BLOCK_ROWS):
+            block = np.ascontiguousarray(matrix[start:start + _TEXT_BLOCK_ROWS], dtype="<f4")
+            names = encoded[start:start + len(block)]
+            if binary:
+                f.write(b"".join(w + b" " + row.tobytes() + b"\n" for w, row in zip(names, block)))
+            else:
+                f.write(_format_text_block(names, block))
+
+
+def _encode_word(word, i: int) -> bytes:
+    if not isinstance(word, str):
+        raise FormatError(f"cannot save word #{i}: not a string ({type(word).__name__})")
+    if not word or any(c in word for c in " \t\n\r\x0b\x0c"):
+        raise FormatError(f"cannot save word #{i} {word!r}: the word2vec formats cannot store "
+                          f"empty words or words containing ASCII whitespace")
+    return word.encode("utf-8")
+
+
+def _format_text_block(names: List[bytes], block: np.ndarray) -> bytes:
+    """Rows ``word f1 ... fD\\n`` with one %-format over the whole block (fast)."""
+    dim = block.shape[1]
+    row_fmt = "%s " + " ".join(["%.9g"] * dim) + "\n"
+    args: list = []
+    for name, row in zip(names, block.tolist()):   # tolist: exact float32 -> float
+        args.append(name.decode("utf-8"))
+        args.extend(row)
+    return ((row_fmt * len(names)) % tuple(args)).encode("utf-8")
+
+
+def read_word2vec(path, binary: Optional[bool] = None, unicode_errors: str = "strict",
+                  limit: Optional[int] = None) -> Tuple[List[str], np.ndarray]:
+    """Read a word2vec binary or text file: ``(words, float32 matrix)``.
+
+    ``binary=None`` detects it. Raises :class:`FormatError` on anything malformed."""
+    _check_options(None, unicode_errors, limit)
+    name = os.fspath(path)
+    with _open_for_reading(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size == 0:
+            raise FormatError(f"{name}: empty file")
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            if buf[:len(MAGIC)] == MAGIC:
+                raise FormatError(f"{name}: is a w2v model file, not word2vec vectors")
+            n_words, dim, pos = _parse_header(buf[:_MAX_HEADER_LINE], name)
+            if binary is None:
+                binary = n_words > 0 and not _looks_like_text_row(
+                    buf[pos:pos + min(size - pos, (dim + 1) * 64 + _MAX_WORD_BYTES)], dim)
+            n = n_words if limit is None else min(limit, n_words)
+            if binary:
+                return _read_binary(buf, size, pos, n_words, n, dim, unicode_errors, name)
+            return _read_text(buf, size, pos, n_words, n, dim, unicode_errors, name)
+
+
+def _parse_header(data: bytes, name: str) -> Tuple[int, int, int]:
+    """``(n_words, dim, offset of the first row)`` from the ``"V D\\n"`` line."""
+    end = data.find(b"\n")
+    if end < 0:
+        raise FormatError(f"{name}: no word2vec header: the first line is not 'VOCAB_SIZE DIM'"
+                          + (" (file ends inside it)" if len(data) < _MAX_HEADER_LINE else ""))
+    parts = data[:end].split()
+    if len(parts) != 2:
+        raise FormatError(f"{name}: bad word2vec header {_show(data[:end])} at line 1: expected "
+                          f"two integers 'VOCAB_SIZE DIM'")
+    values = []
+    for label, p in zip(("vocabulary size", "dimension"), parts):
+        if not p.isdigit():
+            raise FormatError(f"{name}: bad word2vec header {_show(data[:end])} at line 1: "
+                              f"{label} {_show(p)} is not a non-negative integer")
+        values.append(int(p))
+    n_words, dim = values
+    if dim < 1:
+        raise FormatError(f"{name}: bad word2vec header at line 1: dimension must be at least 1, "
+                          f"got {dim}")
+    return n_words, dim, end + 1
+
+
+def _show(b: bytes, limit: int = 40) -> str:
+    s = b[:limit].decode("utf-8", "replace")
+    return repr(s + ("..." if len(b) > limit else ""))
+
+
+def _check_room(name, what, n_needed_bytes, available) -> None:
+    if n_needed_bytes > available:
+        raise FormatError(f"{name}: header promises {what}, which needs at least "
+                          f"{n_needed_bytes:,} bytes, but only {available:,} follow the header "
+                          f"(truncated file or a header that lies)")
+
+
+def _read_binary(buf, size, pos, n_words, n, dim, unicode_errors, name):
+    row_bytes = 4 * dim
+    _check_room(name, f"{n_words:,} words x {dim:,} dimensions in binary",
+                n * (row_bytes + 2), size - pos)
+    matrix = np.empty((n, dim), dtype=np.float32)
+    raw_words: List[bytes] = []
+    find = buf.find
+    for i in range(n):
+        while pos < size and buf[pos] == 0x0A:      # the C tool's newline after each vector
+            pos += 1
+        space = find(b" ", pos, min(size, pos + _MAX_WORD_BYTES + 1))
+        if space < 0:
+            if size - pos <= _MAX_WORD_BYTES:
+                raise FormatError(f"{name}: truncated: file ends inside word #{i + 1} of "
+                                  f"{n_words:,} (byte offset {pos:,})")
+            raise FormatError(f"{name}: corrupt binary vectors: no space after word #{i + 1} "
+                              f"within {_MAX_WORD_BYTES} bytes (byte offset {pos:,})")
+        if space == pos:
+            raise FormatError(f"{name}: corrupt binary vectors: empty word #{i + 1} "
+                              f"(byte offset {pos:,})")
+        end = space + 1 + row_bytes
+        if end > size:
+            raise FormatError(f"{name}: truncated: file ends inside the vector of word #{i + 1} "
+                              f"of {n_words:,} (byte offset {space + 1:,}, needs {row_bytes} "
+                              f"bytes, {size - space - 1} left)")
+        raw_words.append(buf[pos:space])
+        matrix[i] = np.frombuffer(buf, dtype="<f4", count=dim, offset=space + 1)
+        pos = end
+    words = _decode_words(raw_words, unicode_errors, name, lambda i: f"word #{i + 1}")
+    _check_finite(matrix, words, name)
+    _check_unique(words, name, lambda i: f"word #{i + 1}")
+    return words, matrix
+
+
+def _read_text(buf, size, pos, n_words, n, dim, unicode_errors, name):
+    # every row holds at least a 1-byte word and dim "x" separated by single bytes
+    _check_room(name, f"{n_words:,} words x {dim:,} dimensions in text",
+                n * (2 * dim + 2) - 1, size - pos)
+    raw_words: List[bytes] = []
+    numbers: List[bytes] = []
+    line_no = 1
+    for i in range(n):
+        line_no += 1
+        end = buf.find(b"\n", pos)
+        if end < 0:     # every row ends with a newline: without it, a cut number would pass
+            if pos >= size:
+                raise FormatError(f"{name}: truncated: {n_words:,} words promised, file ends "
+                                  f"after {i:,} (line {line_no})")
+            raise FormatError(f"{name}: truncated: line {line_no} (word #{i + 1} of "
+                              f"{n_words:,}) does not end with a newline")
+        line = buf[pos:end]
+        pos = end + 1
+        parts = line.split()
+        if len(parts) != dim + 1:
+            if not parts:
+                raise FormatError(f"{name}: empty line {line_no} (expected word #{i + 1} of "
+                                  f"{n_words:,})")
+            raise FormatError(f"{name}: line {line_no}: expected a word and {dim} numbers, got "
+                              f"{len(parts) - 1} numbers")
+        raw_words.append(parts[0])
+        numbers.append(b" ".join(parts[1:]))
+    matrix = _parse_floats(numbers, n, dim, name)
+    words = _decode_words(raw_words, unicode_errors, name, lambda i: f"line {i + 2}")
+    _check_finite(matrix, words, name, where=lambda i: f"line {i + 2}")
+    _check_unique(words, name, lambda i: f"line {i + 2}")
+    return words, matrix
+
+
+def _parse_floats(numbers: List[bytes], n: int, dim: int, name: str) -> np.ndarray:
+    if n == 0:
+        return np.empty((0, dim), dtype=np.float32)
+    try:
+        text = b" ".join(numbers).decode("ascii")
+        flat = np.array(text.split(), dtype=np.float64)
+    except (ValueError, UnicodeDecodeError):
+        for i, row in enumerate(numbers):       # slow path, only to say where
+            for token in row.split():
+                try:
+                    float(token.decode("ascii"))
+                except (ValueError, UnicodeDecodeError):
+                    raise FormatError(f"{name}: line {i + 2}: {_show(token)} is not a number") \
+                        from None
+        raise FormatError(f"{name}: unreadable numbers")  # pragma: no cover - found above
+    with np.errstate(over="ignore"):
+        return flat.astype(np.float32).reshape(n, dim)
+
+
+def _decode_words(raw: List[bytes], errors: str, name: str, where) -> List[str]:
+    try:
+        return [w.decode("utf-8", errors) for w in raw]
+    except UnicodeDecodeError:
+        for i, w in enumerate(raw):
+            try:
+                w.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise FormatError(f"{name}: {where(i)} is not valid UTF-8 ({_show(w)}, bad byte "
+                                  f"at position {e.start} of the word); load with "
+                                  f"unicode_errors='replace' to accept it") from None
+        raise  # pragma: no cover
+
+
+def _check_finite(matrix: np.ndarray, words, name: str, where=None) -> None:
+    where = where or (lambda i: f"word #{i + 1}")
+    if not _all_finite(matrix):
+        i = int(np.flatnonzero(~np.isfinite(matrix).all(axis=1))[0])
+        raise FormatError(f"{name}: {where(i)} ({words[i]!r}) has a NaN or infinite value")
+
+
+def _all_finite(a: np.ndarray, chunk_rows: int = 65536) -> bool:
+    """NaN/inf check without a full-size temporary (min/max propagate NaN)."""
+    if a.size == 0:
+        return True
+    for s in range(0, a.shape[0], chunk_rows):
+        c = a[s:s + chunk_rows]
+        if not (math.isfinite(float(c.min())) and math.isfinite(float(c.max()))):
+            return False
+    return True
+
+
+def _check_unique(words: List[str], name: str, where) -> None:
+    if len(set(words)) == len(words):
+        return
+    seen = {}
+    for i, w in enumerate(words):
+        if w in seen:
+            raise FormatError(f"{name}: duplicate word {w!r} at {where(i)} (first at "
+                              f"{where(seen[w])})")
+        seen[w] = i
+
+
+# --------------------------------------------------------------------------------------
+# our model file
+# --------------------------------------------------------------------------------------
+_ARRAY_DTYPES = {"counts": "<i8", "input_vectors": "<f4", "output_ns": "<f4", "output_hs": "<f4"}
+
+
+def save_model(path, model) -> None:
+    """Write our model file: settings, vocabulary with counts and every weight matrix.
+
+    Accepts a :class:`~w2v.model.Model` or, for a vectors-only file,
+    :class:`~w2v.vectors.Vectors` (no settings, no output weights)."""
+    words, input_vectors = _words_and_matrix(model)
+    n, dim = input_vectors.shape
+    counts = getattr(model, "counts", None)
+    config = getattr(model, "config", None)
+    arrays = {"counts": np.zeros(n, dtype=np.int64) if counts is None else np.asarray(counts),
+              "input_vectors": input_vectors}
+    for key in ("output_ns", "output_hs"):
+        value = getattr(model, key, None)
+        if value is not None:
+            arrays[key] = np.asarray(value)
+    expected = {"counts": (n,), "input_vectors": (n, dim), "output_ns": (n, dim),
+                "output_hs": (max(n - 1, 0), dim)}
+    for key, arr in arrays.items():
+        if arr.shape != expected[key]:
+            raise FormatError(f"cannot save model: {key} has shape {arr.shape}, expected "
+                              f"{expected[key]}")
+    for i, w in enumerate(words):
+        if not isinstance(w, str) or not w or "\n" in w:
+            raise FormatError(f"cannot save model: word #{i} {w!r} is empty or contains a newline")
+    vocab_blob = "\n".join(words).encode("utf-8")
+
+    blocks = [("vocab", vocab_blob)] + [(k, arrays[k]) for k in _ARRAY_DTYPES if k in arrays]
+    header = {
+        "format": "w2v-model",
+        "version": FORMAT_VERSION,
+        "vocab_size": n,
+        "dim": dim,
+        "config": config.to_dict() if config is not None else None,
+        "epoch_losses": list(getattr(model, "epoch_losses", None) or []),
+        "history": list(getattr(model, "history", None) or []),
+        "blocks": {},
+    }
+    from . import __version__
+    header["written_by"] = f"w2v {__version__}"
+    # offsets depend on the JSON length, which depends on the offsets: iterate to a fixed point
+    data_start = _align(_PREFIX.size + 1024)
+    for _ in range(10):
+        offset = data_start
+        for key, value in blocks:
+            if key == "vocab":
+                header["blocks"][key] = {"offset": offset, "nbytes": len(value),
+                                         "encoding": "utf-8", "separator": "\n"}
+                offset = _align(offset + len(value))
+            else:
+                header["blocks"][key] = {"offset": offset, "shape": list(value.shape),
+                                         "dtype": _ARRAY_DTYPES[key]}
+                offset = _align(offset + value.size * np.dtype(_ARRAY_DTYPES[key]).itemsize)
+        header_bytes = json.dumps(header, default=_json_default, ensure_ascii=False,
+                                  allow_nan=True).encode("utf-8")
+        needed = _align(_PREFIX.size + len(header_bytes))
+        if needed <= data_start:
+            break
+        data_start = needed
+    else:  # pragma: no cover - converges in two rounds
+        raise FormatError("cannot lay out the model file header")
+
+    with atomic_write(path, "wb") as f:
+        f.write(_PREFIX.pack(MAGIC, FORMAT_VERSION, 0, len(header_bytes)))
+        f.write(header_bytes)
+        pos = _PREFIX.size + len(header_bytes)
+        for key, value in blocks:
+            start = header["blocks"][key]["offset"]
+            f.write(b"\0" * (start - pos))
+            if key == "vocab":
+                f.write(value)
+                pos = start + len(value)
+            else:
+                pos = start + _write_array(f, value, _ARRAY_DTYPES[key])
+
+
+def _align(x: int) -> int:
+    return (x + ALIGN - 1) // ALIGN * ALIGN
+
+
+def _write_array(f, arr: np.ndarray, dtype: str, chunk_bytes: int = 16 << 20) -> int:
+    """Write ``arr`` as raw ``dtype`` in C order, in chunks (no full-size copy)."""
+    itemsize = np.dtype(dtype).itemsize
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    rows = max(1, chunk_bytes // max(1, arr.shape[1] * itemsize))
+    written = 0
+    for s in range(0, arr.shape[0], rows):
+        chunk = np.ascontiguousarray(arr[s:s + rows], dtype=dtype)
+        f.write(memoryview(chunk).cast("B"))
+        written += chunk.nbytes
+    return written
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+def load_model(path, mmap: bool = True):
+    """Load a full :class:`~w2v.model.Model` from our model file (for continued training).
+
+    With ``mmap=True`` the weight matrices are copy-on-write memory maps: nothing is read
+    until used, and writes (training) never reach the file."""
+    from .config import TrainConfig
+    from .model import Model
+
+    header, words, arrays = _read_model(path, mmap="c" if mmap else False)
+    config_dict = header.get("config")
+    if config_dict is None:
+        config = TrainConfig(size=header["dim"])
+    else:
+        try:
+            config = TrainConfig.from_dict(config_dict)
+        except TypeError as e:
+            raise FormatError(f"{os.fspath(path)}: bad training settings in the header: {e}") \
+                from None
+    return Model(config=config, words=words, counts=arrays["counts"],
+                 input_vectors=arrays["input_vectors"], output_ns=arrays.get("output_ns"),
+                 output_hs=arrays.get("output_hs"), epoch_losses=header.get("epoch_losses"),
+                 history=header.get("history"))
+
+
+def read_model_header(path) -> dict:
+    """The JSON header of a model file (checked), without reading the arrays."""
+    name = os.fspath(path)
+    with _open_for_reading(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        return _parse_model_header(f, size, name)
+
+
+def _parse_model_header(f, size: int, name: str) -> dict:
+    prefix = f.read(_PREFIX.size)
+    if len(prefix) < len(MAGIC) or prefix[:len(MAGIC)] != MAGIC:
+        if not prefix:
+            raise FormatError(f"{name}: empty file")
+        raise FormatError(f"{name}: not a w2v model file (wrong magic bytes at offset 0)")
+    if len(prefix) < _PREFIX.size:
+        raise FormatError(f"{name}: truncated model file: {size} bytes, the fixed header alone "
+                          f"is {_PREFIX.size}")
+    _, version, _, header_len = _PREFIX.unpack(prefix)
+    if version != FORMAT_VERSION:
+        newer = " (written by a newer w2v?)" if version > FORMAT_VERSION else ""
+        raise FormatError(f"{name}: model file format version {version} is not supported "
+                          f"(this w2v reads version {FORMAT_VERSION}){newer}")
+    if header_len > min(_MAX_JSON_HEADER, size - _PREFIX.size):
+        raise FormatError(f"{name}: truncated or corrupt model file: header length {header_len:,} "
+                          f"at offset 16, but the file has {size:,} bytes")
+    raw = f.read(header_len)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise FormatError(f"{name}: corrupt model file header (bytes {_PREFIX.size}.."
+                          f"{_PREFIX.size + header_len}): {e}") from None
+    _check_model_header(header, size, name)
+    return header
+
+
+def _check_model_header(header, size: int, name: str) -> None:
+    def bad(msg):
+        raise FormatError(f"{name}: corrupt model file header: {msg}")
+
+    if not isinstance(header, dict) or header.get("format") != "w2v-model":
+        bad("not a w2v-model header")
+    n, dim = header.get("vocab_size"), header.get("dim")
+    for key, value in (("vocab_size", n), ("dim", dim)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            bad(f"{key} is {value!r}, not a non-negative integer")
+    if dim < 1:
+        bad("dim must be at least 1")
+    blocks = header.get("blocks")
+    if not isinstance(blocks, dict) or "vocab" not in blocks or "input_vectors" not in blocks \
+            or "counts" not in blocks:
+        bad("missing vocab, counts or input_vectors block")
+    expected = {"counts": [n], "input_vectors": [n, dim], "output_ns": [n, dim],
+                "output_hs": [max(n - 1, 0), dim]}
+    for key, block in blocks.items():
+        if key != "vocab" and key not in expected:
+            bad(f"unknown block {key!r}")
+        if not isinstance(block, dict):
+            bad(f"block {key!r} is not an object")
+        offset = block.get("offset")
+        if not isinstance(offset, int) or offset < _PREFIX.size or offset % ALIGN:
+            bad(f"block {key!r} has a bad offset {offset!r}")
+        if key == "vocab":
+            nbytes = block.get("nbytes")
+            if not isinstance(nbytes, int) or nbytes < 0:
+                bad(f"vocab has a bad size {nbytes!r}")
+        else:
+            if block.get("shape") != expected[key]:
+                bad(f"{key} has shape {block.get('shape')!r}, expected {expected[key]} for "
+                    f"{n:,} words of dimension {dim:,}")
+            if block.get("dtype") != _ARRAY_DTYPES[key]:
+                bad(f"{key} has dtype {block.get('dtype')!r}, expected {_ARRAY_DTYPES[key]!r}")
+            nbytes = math.prod(expected[key]) * np.dtype(_ARRAY_DTYPES[key]).itemsize
+        block["_nbytes"] = nbytes
+        if offset + nbytes > size:
+            raise FormatError(f"{name}: truncated model file: {key} needs bytes {offset:,}.."
+                              f"{offset + nbytes:,}, but the file has {size:,} bytes")
+
+
+def _read_model(path, mmap="r", limit=None, unicode_errors="strict",
+                want=("counts", "input_vectors", "output_ns", "output_hs")):
+    """``(header, words, {name: array})``; ``mmap`` False (read into memory), 'r' or 'c'."""
+    name = os.fspath(path)
+    with _open_for_reading(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        header = _parse_model_header(f, size, name)
+        vb = header["blocks"]["vocab"]
+        f.seek(vb["offset"])
+        blob = f.read(vb["_nbytes"])
+        n = header["vocab_size"]
+        try:
+            words = blob.decode("utf-8", unicode_errors).split("\n") if n else []
+        except UnicodeDecodeError as e:
+            raise FormatError(f"{name}: vocabulary is not valid UTF-8 (byte offset "
+                              f"{vb['offset'] + e.start:,})") from None
+        if len(words) != n:
+            raise FormatError(f"{name}: corrupt model file: the vocabulary block holds "
+                              f"{len(words):,} words, the header says {n:,}")
+        keep = n if limit is None else min(limit, n)
+        words = words[:keep]
+        _check_unique(words, name, lambda i: f"word #{i + 1}")
+        arrays = {}
+        for key in want:
+            block = header["blocks"].get(key)
+            if block is None:
+                continue
+            shape = tuple(block["shape"])
+            rows = keep if key != "output_hs" else shape[0]
+            if limit is not None and key in ("output_ns", "output_hs"):
+                continue                           # output weights make no sense cut short
+            shape = (rows,) + shape[1:]
+            dtype = np.dtype(block["dtype"])
+            if math.prod(shape) == 0:
+                arr = np.zeros(shape, dtype=dtype)
+            elif mmap:
+                arr = np.memmap(f, dtype=dtype, mode=mmap, offset=block["offset"], shape=shape)
+            else:
+                f.seek(block["offset"])
+                arr = np.fromfile(f, dtype=dtype, count=math.prod(shape)).reshape(shape)
+                arr = arr.astype(dtype.newbyteorder("="), copy=False)
+            if dtype.kind == "f" and not _all_finite(arr):
+                bad = int(np.flatnonzero(~np.isfinite(np.asarray(arr)).all(
+                    axis=tuple(range(1, arr.ndim))))[0])
+                raise FormatError(f"{name}: {key} row {bad} has a NaN or infinite value")
+            if key == "counts" and arr.size and int(arr.min()) < 0:
+                raise FormatError(f"{name}: corrupt model file: negative word count")
+            arrays[key] = arr
+    return header, words, arrays
+
+
+# --------------------------------------------------------------------------------------
+# info
+# --------------------------------------------------------------------------------------
+def info(path) -> dict:
+    """What a vectors or model file holds, read from its header only (fast)."""
+    name = os.fspath(path)
+    fmt = detect_format(path)
+    result = {"path": name, "format": fmt, "bytes": os.path.getsize(name)}
+    if fmt == "model":
+        header = read_model_header(path)
+        result.update(vocab_size=header["vocab_size"], dim=header["dim"],
+                      version=header["version"], written_by=header.get("written_by"),
+                      matrices=[k for k in ("input_vectors", "output_ns", "output_hs")
+                                if k in header["blocks"]],
+                      config=header.get("config"), epoch_losses=header.get("epoch_losses"),
+                      history=header.get("history"))
+    else:
+        with _open_for_reading(path) as f:
+            n_words, dim, _ = _parse_header(f.read(_MAX_HEADER_LINE), name)
+        result.update(vocab_size=n_words, dim=dim)
+    return result

@@ -1,0 +1,391 @@
+"""The query side of word vectors: lookup, nearest neighbours, analogies.
+
+:class:`Vectors` wraps a vocabulary and a float32 matrix (possibly a read-only
+memory map). Nothing here mutates the matrix: the unit-normalised copy used for
+cosine similarities is computed once, on first use, and cached.
+
+Every similarity query is one matrix product over the (possibly restricted)
+vocabulary; top-k uses :func:`numpy.argpartition` and sorts only the k winners.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .errors import ConfigError, FormatError, UnknownWordError
+
+__all__ = ["Vectors", "parse_analogy", "top_k", "pca_2d", "plot_neighbours"]
+
+Query = Union[str, np.ndarray]
+#: 3CosMul's epsilon (Levy & Goldberg 2014), as in gensim's most_similar_cosmul.
+COSMUL_EPS = 1e-6
+_BATCH_CELLS = 1 << 24        # similarity-matrix cells per batch (64 MB of float32)
+
+
+class Vectors:
+    """Word vectors: ``vecs["king"]``, ``"king" in vecs``, ``len(vecs)``, similarity queries.
+
+    Parameters
+    ----------
+    words : sequence of str      one per row of ``matrix``, unique
+    matrix : (V, D) array         converted to float32 if it is not (memory maps stay maps)
+    counts : (V,) ints, optional  corpus counts, kept for model files and ``info``
+    """
+
+    def __init__(self, words: Sequence[str], matrix, counts=None, *, _validate: bool = True):
+        matrix = np.asarray(matrix) if not isinstance(matrix, np.ndarray) else matrix
+        if matrix.dtype != np.float32:
+            matrix = matrix.astype(np.float32)
+        if matrix.ndim != 2:
+            raise FormatError(f"Vectors: the matrix must be 2-D, got shape {matrix.shape}")
+        self.words: List[str] = list(words)
+        if len(self.words) != matrix.shape[0]:
+            raise FormatError(f"Vectors: {len(self.words)} words but {matrix.shape[0]} matrix rows")
+        self.index: Dict[str, int] = {w: i for i, w in enumerate(self.words)}
+        self.matrix = matrix
+        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
+        if self.counts is not None and self.counts.shape != (len(self.words),):
+            raise FormatError(f"Vectors: {len(self.words)} words but {self.counts.shape} counts")
+        if _validate:
+            if len(self.index) != len(self.words):
+                dup = next(w for i, w in enumerate(self.words) if self.index[w] != i)
+                raise FormatError(f"Vectors: duplicate word {dup!r}")
+            from .io import _all_finite
+            if not _all_finite(matrix):
+                row = int(np.flatnonzero(~np.isfinite(matrix).all(axis=1))[0])
+                raise FormatError(f"Vectors: the vector of {self.words[row]!r} (row {row}) has "
+                                  f"a NaN or infinite value")
+        self._unit: Optional[np.ndarray] = None
+
+    # -- container protocol -----------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word) -> bool:
+        return word in self.index
+
+    def __iter__(self):
+        return iter(self.words)
+
+    def __getitem__(self, word):
+        """The float32 vector of ``word`` (a copy), or a (n, D) array for a list of words."""
+        if isinstance(word, str):
+            return np.array(self.matrix[self._indices([word])[0]])
+        return np.array(self.matrix[self._indices(list(word))])
+
+    def get(self, word: str, default=None):
+        i = self.index.get(word)
+        return default if i is None else np.array(self.matrix[i])
+
+    def __repr__(self) -> str:
+        return f"<w2v.Vectors {len(self):,} words x {self.dim}>"
+
+    @property
+    def dim(self) -> int:
+        return self.matrix.shape[1]
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """Alias of :attr:`matrix`."""
+        return self.matrix
+
+    @property
+    def unit_matrix(self) -> np.ndarray:
+        """Rows scaled to unit length (zero rows stay zero), computed once and cached."""
+        if self._unit is None:
+            unit = np.empty(self.matrix.shape, dtype=np.float32)
+            step = max(1, _BATCH_CELLS // max(1, self.dim))
+            for s in range(0, len(self), step):
+                block = np.asarray(self.matrix[s:s + step], dtype=np.float32)
+                norms = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=np.float64))
+                norms[norms == 0] = 1.0
+                np.divide(block, norms[:, None], out=unit[s:s + step], casting="unsafe")
+            unit.flags.writeable = False
+            self._unit = unit
+        return self._unit
+
+    def _indices(self, words: Iterable[str]) -> List[int]:
+        """Row of each word; UnknownWordError naming every unknown one."""
+        words = list(words)
+        missing = [w for w in words if w not in self.index]
+        if missing:
+            raise UnknownWordError(list(dict.fromkeys(missing)))
+        return [self.index[w] for w in words]
+
+    def _restrict(self, restrict_vocab: Optional[int]) -> int:
+        if restrict_vocab is None:
+            return len(self)
+        if not isinstance(restrict_vocab, (int, np.integer)) or restrict_vocab < 1:
+            raise ConfigError(f"restrict_vocab must be a positive integer, got {restrict_vocab!r}")
+        return min(int(restrict_vocab), len(self))
+
+    def _unit_query(self, items, what: str) -> Tuple[List[np.ndarray], List[int]]:
+        """Unit vectors of words or arrays, and the rows of the words among them."""
+        vecs, rows, unknown = [], [], []
+        for item in items:
+            if isinstance(item, str):
+                i = self.index.get(item)
+                if i is None:
+                    unknown.append(item)
+                    continue
+                rows.append(i)
+                vecs.append(self.unit_matrix[i])
+            else:
+                v = np.asarray(item, dtype=np.float32)
+                if v.shape != (self.dim,):
+                    raise ConfigError(f"{what}: a query vector must have shape ({self.dim},), "
+                                      f"got {v.shape}")
+                norm = float(np.linalg.norm(v))
+                vecs.append(v / norm if norm > 0 else v)
+        if unknown:
+            raise UnknownWordError(unknown)
+        return vecs, rows
+
+    # -- similarity queries -----------------------------------------------------------------
+    def similarity(self, a: Query, b: Query) -> float:
+        """Cosine similarity of two words (or vectors)."""
+        (u, v), _ = self._unit_query([a, b], "similarity")
+        return float(np.dot(u, v))
+
+    def most_similar(self, positive=None, negative=None, topn: Optional[int] = 10,
+                     restrict_vocab: Optional[int] = None) -> List[Tuple[str, float]]:
+        """Words nearest to the mean of the unit ``positive`` vectors minus the ``negative`` ones
+        (3CosAdd), by cosine similarity; query words are excluded.
+
+        ``positive``/``negative``: a word, a vector, or a list of them. ``restrict_vocab=N``
+        searches only the first N words. ``topn=None`` returns the similarity of every word
+        (an array, query words included)."""
+        positive, negative = _as_list(positive), _as_list(negative)
+        if not positive and not negative:
+            raise ConfigError("most_similar: give at least one positive or negative word")
+        (pos, pos_rows), (neg, neg_rows) = self._both(positive, negative, "most_similar")
+        n = self._restrict(restrict_vocab)
+        query = np.sum(pos, axis=0) if pos else np.zeros(self.dim, np.float32)
+        if neg:
+            query = query - np.sum(neg, axis=0)
+        norm = float(np.linalg.norm(query))
+        query = (query / norm if norm > 0 else query).astype(np.float32)
+        scores = self.unit_matrix[:n] @ query
+        if topn is None:
+            return scores
+        return self._best(scores, pos_rows + neg_rows, topn)
+
+    def most_similar_cosmul(self, positive=None, negative=None, topn: Optional[int] = 10,
+                            restrict_vocab: Optional[int] = None) -> List[Tuple[str, float]]:
+        """3CosMul (Levy & Goldberg 2014): maximise prod (1+cos(w,p))/2 / (prod (1+cos(w,n))/2 + eps)
+        over the words w; query words are excluded."""
+        positive, negative = _as_list(positive), _as_list(negative)
+        if not positive:
+            raise ConfigError("most_similar_cosmul: give at least one positive word")
+        (pos, pos_rows), (neg, neg_rows) = self._both(positive, negative, "most_similar_cosmul")
+        n = self._restrict(restrict_vocab)
+        unit = self.unit_matrix[:n]
+        scores = np.prod((1 + unit @ np.array(pos).T) / 2, axis=1)
+        if neg:
+            scores = scores / (np.prod((1 + unit @ np.array(neg).T) / 2, axis=1) + COSMUL_EPS)
+        else:
+            scores = scores / (1 + COSMUL_EPS)
+        if topn is None:
+            return scores
+        return self._best(scores, pos_rows + neg_rows, topn)
+
+    def _both(self, positive, negative, what):
+        try:
+            pos = self._unit_query(positive, what)
+        except UnknownWordError as e:
+            missing = list(e.words)
+            missing += [w for w in negative if isinstance(w, str) and w not in self.index
+                        and w not in missing]
+            raise UnknownWordError(missing) from None
+        return pos, self._unit_query(negative, what)
+
+    def _best(self, scores: np.ndarray, exclude: List[int], topn: int):
+        if not isinstance(topn, (int, np.integer)) or topn < 0:
+            raise ConfigError(f"topn must be a non-negative integer, got {topn!r}")
+        scores = np.array(scores, dtype=np.float64)
+        exclude = [i for i in set(exclude) if i < len(scores)]
+        scores[exclude] = -np.inf
+        k = min(int(topn), len(scores) - len(exclude))
+        return [(self.words[i], float(scores[i])) for i in top_k(scores, k)]
+
+    def most_similar_batch(self, queries, topn: int = 10, restrict_vocab: Optional[int] = None
+                           ) -> List[List[Tuple[str, float]]]:
+        """Nearest neighbours of many words (or rows of a 2-D array) via one matrix product
+        per batch; each query word is excluded from its own results."""
+        if isinstance(queries, np.ndarray) and queries.ndim == 2:
+            q = np.asarray(queries, dtype=np.float32)
+            if q.shape[1] != self.dim:
+                raise ConfigError(f"most_similar_batch: query vectors must have {self.dim} "
+                                  f"columns, got {q.shape[1]}")
+            norms = np.linalg.norm(q, axis=1, keepdims=True)
+            q = q / np.where(norms > 0, norms, 1)
+            rows = [None] * len(q)
+        else:
+            words = [queries] if isinstance(queries, str) else list(queries)
+            rows = self._indices(words)
+            q = self.unit_matrix[rows]
+        if not isinstance(topn, (int, np.integer)) or topn < 0:
+            raise ConfigError(f"topn must be a non-negative integer, got {topn!r}")
+        n = self._restrict(restrict_vocab)
+        unit = self.unit_matrix[:n]
+        results = []
+        step = max(1, _BATCH_CELLS // max(1, n))
+        for s in range(0, len(q), step):
+            scores = q[s:s + step] @ unit.T
+            for j, row in enumerate(rows[s:s + step]):
+                k = min(topn, n)
+                if row is not None and row < n:
+                    scores[j, row] = -np.inf
+                    k = min(topn, n - 1)
+                results.append([(self.words[i], float(scores[j, i]))
+                                for i in top_k(scores[j], k)])
+        return results
+
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        """The word furthest (by cosine) from the mean of the unit vectors of ``words``."""
+        words = list(words)
+        if not words:
+            raise ConfigError("doesnt_match: give at least one word")
+        rows = self._indices(words)
+        vecs = self.unit_matrix[rows]
+        mean = vecs.mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        if norm > 0:
+            mean /= norm
+        return words[int(np.argmin(vecs @ mean))]
+
+    def analogy(self, expression: str, topn: int = 10, method: str = "add",
+                restrict_vocab: Optional[int] = None) -> List[Tuple[str, float]]:
+        """Solve ``"king - man + woman"`` (any number of terms, spaces optional) with
+        ``method`` 'add' (3CosAdd, :meth:`most_similar`) or 'mul' (3CosMul)."""
+        positive, negative = parse_analogy(expression, self.index)
+        if method == "add":
+            return self.most_similar(positive, negative, topn=topn, restrict_vocab=restrict_vocab)
+        if method == "mul":
+            return self.most_similar_cosmul(positive, negative, topn=topn,
+                                            restrict_vocab=restrict_vocab)
+        raise ConfigError(f"method must be 'add' or 'mul', got {method!r}")
+
+    # -- output -----------------------------------------------------------------------------
+    def save(self, path, format: Optional[str] = None) -> None:
+        """Write to ``path``: 'bin', 'txt' or 'model', by default from the extension."""
+        from . import io
+        io.save(path, self, format=format)
+
+
+def _as_list(x) -> list:
+    if x is None:
+        return []
+    if isinstance(x, (str, np.ndarray)) and not (isinstance(x, np.ndarray) and x.ndim == 2):
+        return [x]
+    return list(x)
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest ``scores``, best first (ties: lower index first);
+    argpartition, then a sort of the k winners only."""
+    n = len(scores)
+    k = max(0, min(int(k), n))
+    if k == 0:
+        return np.empty(0, dtype=np.int64)
+    idx = np.arange(n) if k == n else np.argpartition(-scores, k - 1)[:k]
+    return idx[np.lexsort((idx, -scores[idx]))]
+
+
+def parse_analogy(expression: str, vocabulary=()) -> Tuple[List[str], List[str]]:
+    """``"king - man + woman"`` -> ``(["king", "woman"], ["man"])``.
+
+    Spaces are optional (``"king-man+woman"``). A whitespace-separated token that is in
+    ``vocabulary`` as a whole (e.g. ``"x-ray"``) is kept as one word; write spaces around
+    the operators to use other hyphenated words."""
+    if not isinstance(expression, str) or not expression.strip():
+        raise ConfigError("analogy: empty expression; expected e.g. 'king - man + woman'")
+    positive: List[str] = []
+    negative: List[str] = []
+    sign = "+"
+    pending = False        # an operator waits for its word
+    for token in expression.split():
+        while token:
+            if token[0] in "+-":
+                if pending:
+                    raise ConfigError(f"analogy: two operators in a row in {expression!r}")
+                sign, token, pending = token[0], token[1:], True
+                continue
+            if token in vocabulary:
+                word, token = token, ""
+            else:
+                m = re.match(r"[^+-]+", token)
+                word, token = m.group(0), token[m.end():]
+            (positive if sign == "+" else negative).append(word)
+            sign, pending = "+", False
+            if token and token[0] not in "+-":   # pragma: no cover - regex stops at an operator
+                raise ConfigError(f"analogy: cannot parse {expression!r}")
+    if pending:
+        raise ConfigError(f"analogy: {expression!r} ends with an operator")
+    if not positive:
+        raise ConfigError(f"analogy: {expression!r} has no positive term")
+    return positive, negative
+
+
+# --------------------------------------------------------------------------------------
+# 2-D projection and plot
+# --------------------------------------------------------------------------------------
+def pca_2d(matrix: np.ndarray) -> np.ndarray:
+    """Project rows onto their first two principal components (numpy SVD)."""
+    x = np.asarray(matrix, dtype=np.float64)
+    x = x - x.mean(axis=0)
+    if len(x) < 2:
+        return np.zeros((len(x), 2))
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    out = x @ vt[:2].T
+    if out.shape[1] < 2:
+        out = np.hstack([out, np.zeros((len(out), 2 - out.shape[1]))])
+    return out
+
+
+def plot_neighbours(vectors: Vectors, words: Sequence[str], path, topn: int = 5,
+                    restrict_vocab: Optional[int] = None) -> List[str]:
+    """Write a PNG of ``words`` and their ``topn`` nearest neighbours projected to 2-D (PCA),
+    each point labelled; returns the words plotted. Needs matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        from .errors import W2VError
+        raise W2VError("plotting needs matplotlib: pip install matplotlib "
+                       "(or pip install 'w2v[plot]')") from None
+    words = list(dict.fromkeys(words))
+    if not words:
+        raise ConfigError("plot: give at least one word")
+    vectors._indices(words)
+    groups = vectors.most_similar_batch(words, topn=topn, restrict_vocab=restrict_vocab) \
+        if topn > 0 else [[] for _ in words]
+    shown = list(words)
+    owner = {w: i for i, w in enumerate(words)}
+    for i, group in enumerate(groups):
+        for w, _ in group:
+            if w not in owner:
+                owner[w] = i
+                shown.append(w)
+    xy = pca_2d(vectors.unit_matrix[vectors._indices(shown)])
+    colours = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(9, 7), dpi=110)
+    for j, w in enumerate(shown):
+        query = w in words
+        ax.scatter(xy[j, 0], xy[j, 1], color=colours(owner[w] % 10), s=60 if query else 20,
+                   marker="o" if query else ".")
+        ax.annotate(w, (xy[j, 0], xy[j, 1]), xytext=(3, 3), textcoords="offset points",
+                    fontsize=10 if query else 8, fontweight="bold" if query else "normal")
+    ax.set_title(f"{len(words)} words and their {topn} nearest neighbours (PCA)")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    from .io import atomic_write
+    with atomic_write(path, "wb") as f:
+        fig.savefig(f, format="png")
+    plt.close(fig)
+    return shown
