@@ -136,3 +136,50 @@ def test_orthogonal_vectors_loss_log2_and_half_gradient():
     np.testing.assert_allclose(b[1] - out[1], 0.5 * inp[0])
     np.testing.assert_allclose(b[2] - out[2], -0.5 * inp[0])
     np.testing.assert_allclose(a[0] - inp[0], 0.5 * out[1])
+
+
+WINDOW_CASES = [("ns", True, False), ("hs", False, True), ("ns+hs", True, True)]
+
+
+@pytest.mark.parametrize("name,use_ns,use_hs", WINDOW_CASES, ids=[c[0] for c in WINDOW_CASES])
+def test_skipgram_window_step_is_minus_alpha_times_gradient(name, use_ns, use_hs):
+    """The batched skip-gram kernel: the summed loss of all (context, centre)
+    pairs of a window with one shared noise set; every row moves by -alpha x
+    its gradient at the starting point."""
+    inp, out_ns, out_hs, huff = make(seed=11 + len(name))
+    contexts, centre, noise, alpha = [1, 4, 9, 2], 6, [0, 3, 11], 0.05
+    inp64, ns64, hs64 = inp.astype(np.float64), out_ns.astype(np.float64), out_hs.astype(np.float64)
+
+    def f():
+        return sum(reference_loss(inp64, ns64, hs64, huff, [c], centre, noise, use_ns, use_hs, True)
+                   for c in contexts)
+
+    expected = f()
+    g_in = numeric_grad(f, inp64, contexts)
+    g_ns = numeric_grad(f, ns64, [centre] + noise)
+    hs_rows = list(huff.path(centre))
+    g_hs = numeric_grad(f, hs64, hs_rows)
+    a, b, c = inp.copy(), out_ns.copy(), out_hs.copy()
+    loss = _core.py_train_window_sg(a, b if use_ns else None, c if use_hs else None, huff.codes,
+                                    huff.points, huff.offsets, huff.lengths, contexts, centre,
+                                    noise, use_hs, alpha)
+    assert loss == pytest.approx(expected, rel=1e-4)
+    np.testing.assert_allclose(a[contexts] - inp[contexts], -alpha * g_in, atol=2e-5)
+    if use_ns:
+        np.testing.assert_allclose(b[[centre] + noise] - out_ns[[centre] + noise], -alpha * g_ns,
+                                   atol=2e-5)
+    if use_hs:
+        np.testing.assert_allclose(c[hs_rows] - out_hs[hs_rows], -alpha * g_hs, atol=2e-5)
+
+
+def test_window_step_with_one_context_equals_pair_step():
+    inp, out_ns, out_hs, huff = make(seed=5)
+    a1, b1, c1 = inp.copy(), out_ns.copy(), out_hs.copy()
+    a2, b2, c2 = inp.copy(), out_ns.copy(), out_hs.copy()
+    args = (huff.codes, huff.points, huff.offsets, huff.lengths)
+    l1 = _core.py_train_window_sg(a1, b1, c1, *args, [3], 8, [1, 2], True, 0.1)
+    l2 = _core.py_train_example(a2, b2, c2, *args, [3], 8, [1, 2], True, True, 0.1)
+    assert l1 == pytest.approx(l2, rel=1e-6)
+    np.testing.assert_allclose(a1, a2, atol=1e-7)
+    np.testing.assert_allclose(b1, b2, atol=1e-7)
+    np.testing.assert_allclose(c1, c2, atol=1e-7)

@@ -153,6 +153,7 @@ cdef struct Settings:
     int hs
     int window
     int shrink_window
+    int sg_batch
     int compute_loss
     int max_sentence_length
     double start_alpha
@@ -175,6 +176,8 @@ cdef struct ThreadState:
     int32_t *sentence         # kept (subsampled) ids of the current sentence
     int32_t *context          # context ids of the current CBOW example
     int32_t *noise            # noise ids of the current example
+    float *grad_inputs        # (2 window, dim) skip-gram window gradients
+    float *gains              # (2 window,)
     double loss
     int64_t examples
     int64_t words_unpublished
@@ -220,16 +223,8 @@ cdef inline int32_t draw_noise(ThreadState *ts, const Tables *t) noexcept nogil:
 
 
 # ----------------------------------------------------------------------------- kernels
-cdef inline double logistic_step(const float *h, float *out_row, float *grad_hidden,
-                                 Py_ssize_t dim, float label, float alpha,
-                                 int compute_loss) noexcept nogil:
-    """One output row: x = h.o, g = alpha (y - s(x)); grad_hidden += g o; o += g h.
-
-    Returns the term's loss -log s(x) (y = 1) or -log s(-x) (y = 0) if asked."""
-    cdef float x = 0
-    cdef Py_ssize_t i
-    for i in range(dim):
-        x += h[i] * out_row[i]
+cdef inline float logistic(float x, float label, float *loss, int compute_loss) noexcept nogil:
+    """s(x), and -log s(x) (y = 1) or -log s(-x) (y = 0) added to loss[0] if asked."""
     cdef float sig, pos, frac, softplus = 0.0, e
     cdef int k
     if -LOGIT_TABLE_MAX <= x < LOGIT_TABLE_MAX:
@@ -248,17 +243,34 @@ cdef inline double logistic_step(const float *h, float *out_row, float *grad_hid
         sig = 1.0 / (1.0 + e)
         if compute_loss:
             softplus = logf(1.0 + e)
-    cdef float g = (label - sig) * alpha
+    if compute_loss:
+        loss[0] += softplus if label > 0.5 else x + softplus   # -log s(-x) = x - log s(x)
+    return sig
+
+
+cdef inline float dot(const float *a, const float *b, Py_ssize_t dim) noexcept nogil:
+    cdef float x = 0
+    cdef Py_ssize_t i
+    for i in range(dim):
+        x += a[i] * b[i]
+    return x
+
+
+cdef inline double logistic_step(const float *h, float *out_row, float *grad_hidden,
+                                 Py_ssize_t dim, float label, float alpha,
+                                 int compute_loss) noexcept nogil:
+    """One output row: x = h.o, g = alpha (y - s(x)); grad_hidden += g o; o += g h.
+
+    Returns the term's loss -log s(x) (y = 1) or -log s(-x) (y = 0) if asked."""
+    cdef float loss = 0.0
+    cdef float g = (label - logistic(dot(h, out_row, dim), label, &loss, compute_loss)) * alpha
     cdef float o
+    cdef Py_ssize_t i
     for i in range(dim):
         o = out_row[i]
         grad_hidden[i] += g * o
         out_row[i] = o + g * h[i]
-    if not compute_loss:
-        return 0.0
-    if label > 0.5:
-        return softplus                      # -log s(x)
-    return x + softplus                      # -log s(-x) = x - log s(x)
+    return loss
 
 
 cdef double train_example(const Weights *w, const Tables *t, const int32_t *inputs, int n_inputs,
@@ -314,6 +326,67 @@ cdef double train_example(const Weights *w, const Tables *t, const int32_t *inpu
     return loss
 
 
+cdef double train_window_sg(const Weights *w, const Tables *t, const int32_t *contexts, int n_ctx,
+                            int32_t centre, const int32_t *noise, int n_noise, int use_hs,
+                            float alpha, float *grad_inputs, float *gains,
+                            int compute_loss) noexcept nogil:
+    """Skip-gram on a whole window at once, sharing one set of noise words.
+
+    The outputs are the centre word's rows (its output_ns row with y = 1 plus
+    ``n_noise`` noise rows with y = 0, and/or its Huffman path), the inputs
+    are the ``n_ctx`` context rows. Every gradient is taken at the current
+    point (a minibatch step of the summed pair losses; Ji et al.'s HogBatch):
+    each output row is read once per window instead of once per pair, which
+    is what makes skip-gram fast, since those rows are random memory reads.
+
+    IN  contexts[n_ctx], centre, noise[n_noise]
+    BUF grad_inputs[n_ctx * dim], gains[n_ctx]
+    OUT updates the rows in place; returns the summed loss of the n_ctx pairs."""
+    cdef Py_ssize_t dim = w.dim, i
+    cdef int b, k, n_targets = 0
+    cdef float *o
+    cdef float label, gb
+    cdef float loss = 0.0
+    cdef int64_t off = 0
+    cdef int n_hs = 0
+    if use_hs and w.output_hs != NULL:
+        off = t.hs_offsets[centre]
+        n_hs = t.hs_lengths[centre]
+    if w.output_ns != NULL:
+        prefetch_row(w.output_ns + <Py_ssize_t> centre * dim, dim)
+        for k in range(n_noise):
+            prefetch_row(w.output_ns + <Py_ssize_t> noise[k] * dim, dim)
+        n_targets = 1 + n_noise
+    memset(grad_inputs, 0, n_ctx * dim * sizeof(float))
+    for k in range(n_hs + n_targets):
+        if k < n_hs:
+            o = w.output_hs + <Py_ssize_t> t.hs_points[off + k] * dim
+            label = <float> (1 - t.hs_codes[off + k])
+        elif k == n_hs:
+            o = w.output_ns + <Py_ssize_t> centre * dim
+            label = 1.0
+        else:
+            o = w.output_ns + <Py_ssize_t> noise[k - n_hs - 1] * dim
+            label = 0.0
+        for b in range(n_ctx):
+            gains[b] = (label - logistic(dot(w.input_vectors + <Py_ssize_t> contexts[b] * dim, o, dim),
+                                         label, &loss, compute_loss)) * alpha
+        for b in range(n_ctx):
+            gb = gains[b]
+            for i in range(dim):
+                grad_inputs[b * dim + i] += gb * o[i]
+        for b in range(n_ctx):
+            gb = gains[b]
+            row = w.input_vectors + <Py_ssize_t> contexts[b] * dim
+            for i in range(dim):
+                o[i] += gb * row[i]
+    for b in range(n_ctx):
+        row = w.input_vectors + <Py_ssize_t> contexts[b] * dim
+        for i in range(dim):
+            row[i] += grad_inputs[b * dim + i]
+    return loss
+
+
 cdef inline int draw_noise_set(ThreadState *ts, const Tables *t, int negative,
                                int32_t target) noexcept nogil:
     """Fill ts.noise with ``negative`` draws, redrawing any equal to ``target``."""
@@ -349,7 +422,20 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
         hi = i + span + 1
         if hi > n:
             hi = n
-        if s.sg:
+        if s.sg and s.sg_batch:
+            n_ctx = 0
+            for j in range(lo, hi):
+                if j != i:
+                    ts.context[n_ctx] = ts.sentence[j]
+                    n_ctx += 1
+            if n_ctx == 0:
+                continue
+            if s.negative > 0:
+                n_noise = draw_noise_set(ts, t, s.negative, centre)
+            ts.loss += train_window_sg(w, t, ts.context, n_ctx, centre, ts.noise, n_noise, s.hs,
+                                       alpha, ts.grad_inputs, ts.gains, s.compute_loss)
+            ts.examples += n_ctx
+        elif s.sg:
             for j in range(lo, hi):
                 if j == i:
                     continue
@@ -453,7 +539,7 @@ cdef class Trainer:
                  noise_table, hs_codes, hs_points, hs_offsets, hs_lengths,
                  ids, sentence_starts, words_done, stop, stats, *,
                  bint sg, bint cbow_mean, int negative, bint hs, int window, bint shrink_window,
-                 bint compute_loss, int max_sentence_length, double start_alpha,
+                 bint compute_loss, bint sg_batch, int max_sentence_length, double start_alpha,
                  double end_alpha, int64_t total_words, int n_threads):
         cdef Py_ssize_t dim = input_vectors.shape[1]
         cdef int64_t vocab_size = input_vectors.shape[0]
@@ -495,6 +581,7 @@ cdef class Trainer:
         self.settings.hs = hs
         self.settings.window = window
         self.settings.shrink_window = shrink_window
+        self.settings.sg_batch = sg_batch
         self.settings.compute_loss = compute_loss
         self.settings.max_sentence_length = max_sentence_length
         self.settings.start_alpha = start_alpha
@@ -524,16 +611,19 @@ cdef class Trainer:
         ts.sentence = <int32_t *> malloc(self.settings.max_sentence_length * sizeof(int32_t))
         ts.context = <int32_t *> malloc((2 * self.settings.window + 1) * sizeof(int32_t))
         ts.noise = <int32_t *> malloc((self.settings.negative + 1) * sizeof(int32_t))
+        ts.grad_inputs = <float *> malloc(2 * self.settings.window * dim * sizeof(float))
+        ts.gains = <float *> malloc(2 * self.settings.window * sizeof(float))
         try:
             if (ts.hidden == NULL or ts.grad_hidden == NULL or ts.sentence == NULL
-                    or ts.context == NULL or ts.noise == NULL):
+                    or ts.context == NULL or ts.noise == NULL or ts.grad_inputs == NULL
+                    or ts.gains == NULL):
                 raise MemoryError("cannot allocate per-thread buffers")
             with nogil:
                 stopped = run_shard(&self.weights, &self.tables, &self.settings, &self.corpus,
                                     &self.shared, &ts, first, last)
         finally:
             free(ts.hidden); free(ts.grad_hidden); free(ts.sentence); free(ts.context)
-            free(ts.noise)
+            free(ts.noise); free(ts.grad_inputs); free(ts.gains)
         return ts.loss, ts.examples, ts.words_total, bool(stopped)
 
 
@@ -612,6 +702,42 @@ def py_train_example(input_vectors, output_ns, output_hs, hs_codes, hs_points, h
                              cbow_mean, alpha, hidden, grad, compute_loss)
     finally:
         free(hidden); free(grad)
+    return loss
+
+
+def py_train_window_sg(input_vectors, output_ns, output_hs, hs_codes, hs_points, hs_offsets,
+                       hs_lengths, contexts, int centre, noise, bint use_hs, float alpha,
+                       bint compute_loss=True):
+    """Apply :func:`train_window_sg` once, in place; returns its loss (tests only)."""
+    cdef Weights w
+    cdef Tables t
+    cdef Py_ssize_t dim = input_vectors.shape[1]
+    memset(&t, 0, sizeof(Tables))
+    w.dim = dim
+    w.input_vectors = float_ptr(input_vectors, dim, "input_vectors")
+    w.output_ns = float_ptr(output_ns, dim, "output_ns")
+    w.output_hs = float_ptr(output_hs, dim, "output_hs") if use_hs else NULL
+    cdef cnp.ndarray ctx = np.ascontiguousarray(contexts, dtype=np.int32)
+    cdef cnp.ndarray noise_arr = np.ascontiguousarray(noise if noise is not None else [], dtype=np.int32)
+    cdef int64_t V = input_vectors.shape[0]
+    if ctx.size < 1 or ctx.min() < 0 or ctx.max() >= V or not (0 <= centre < V):
+        raise ValueError("word ids out of range")
+    if noise_arr.size and (noise_arr.min() < 0 or noise_arr.max() >= V):
+        raise ValueError("noise ids out of range")
+    if use_hs:
+        t.hs_codes = <const uint8_t *> _contig(hs_codes, np.uint8, "hs_codes")
+        t.hs_points = <const int32_t *> _contig(hs_points, np.int32, "hs_points")
+        t.hs_offsets = <const int64_t *> _contig(hs_offsets, np.int64, "hs_offsets")
+        t.hs_lengths = <const int32_t *> _contig(hs_lengths, np.int32, "hs_lengths")
+    cdef float *grads = <float *> malloc(ctx.size * dim * sizeof(float))
+    cdef float *gains = <float *> malloc(ctx.size * sizeof(float))
+    cdef double loss
+    try:
+        loss = train_window_sg(&w, &t, <const int32_t *> ctx.data, <int> ctx.size, centre,
+                               <const int32_t *> noise_arr.data, <int> noise_arr.size, use_hs,
+                               alpha, grads, gains, compute_loss)
+    finally:
+        free(grads); free(gains)
     return loss
 
 

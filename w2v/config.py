@@ -28,6 +28,7 @@ class TrainConfig:
     negative: int = 5                # noise words per positive example (0 = off)
     ns_exponent: float = 0.75        # noise distribution is counts ** ns_exponent
     hs: bool = False                 # hierarchical softmax over a Huffman tree
+    sg_batch: bool = True            # skip-gram: one step per window, noise shared (HogBatch)
     sample: float = 1e-3             # subsampling threshold t (0 = off)
     min_count: int = 5               # drop words seen fewer times
     max_vocab_size: Optional[int] = None  # prune while counting above this many types

@@ -152,6 +152,7 @@ def run_epochs(model: Model, encoded: EncodedCorpus, epochs: int, *,
         encoded.sentence_starts, words_done, stop, stats,
         sg=config.sg, cbow_mean=config.cbow_mean, negative=config.negative, hs=config.hs,
         window=config.window, shrink_window=config.shrink_window, compute_loss=config.compute_loss,
+        sg_batch=config.sg_batch,
         max_sentence_length=config.max_sentence_length, start_alpha=start_alpha,
         end_alpha=end_alpha, total_words=total_words, n_threads=n_threads)
     bounds = shards(encoded, n_threads)
