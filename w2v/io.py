@@ -759,6 +759,9 @@ def info(path) -> dict:
                       history=header.get("history"))
     else:
         with _open_for_reading(path) as f:
-            n_words, dim, _ = _parse_header(f.read(_MAX_HEADER_LINE), name)
+            n_words, dim, pos = _parse_header(f.read(_MAX_HEADER_LINE), name)
+        row_bytes = 4 * dim + 2 if fmt == "bin" else 2 * dim + 2
+        _check_room(name, f"{n_words:,} words x {dim:,} dimensions", n_words * row_bytes - 1,
+                    result["bytes"] - pos)
         result.update(vocab_size=n_words, dim=dim)
     return result
