@@ -36,8 +36,8 @@ from .vectors import COSMUL_EPS, top_k
 __all__ = ["evaluate_analogies", "evaluate_similarity", "read_analogies", "read_word_pairs",
            "AnalogyResult", "SectionScore", "SimilarityResult"]
 
-_CHUNK_QUESTIONS = 256         # questions per work item
-_TILE_COLUMNS = 4096           # vocabulary columns per tile (keeps a tile in cache)
+_CHUNK_QUESTIONS = 128         # questions per work item
+_TILE_COLUMNS = 2048           # vocabulary columns per tile (keeps a tile in cache)
 _WORD_SIMS_MAX_BYTES = 512 << 20
 _GENSIM_DEPTH = 5              # how deep gensim looks past case variants of the query
 

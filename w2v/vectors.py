@@ -9,7 +9,6 @@ vocabulary; top-k uses :func:`numpy.argpartition` and sorts only the k winners.
 """
 from __future__ import annotations
 
-import math
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -175,8 +174,8 @@ class Vectors:
 
     def most_similar_cosmul(self, positive=None, negative=None, topn: Optional[int] = 10,
                             restrict_vocab: Optional[int] = None) -> List[Tuple[str, float]]:
-        """3CosMul (Levy & Goldberg 2014): maximise prod (1+cos(w,p))/2 / (prod (1+cos(w,n))/2 + eps)
-        over the words w; query words are excluded."""
+        """3CosMul (Levy & Goldberg 2014): the words w maximising
+        prod_p (1+cos(w,p))/2 / (prod_n (1+cos(w,n))/2 + eps); query words are excluded."""
         positive, negative = _as_list(positive), _as_list(negative)
         if not positive:
             raise ConfigError("most_similar_cosmul: give at least one positive word")
