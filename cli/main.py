@@ -42,6 +42,12 @@ def friendly_errors(func):
             sys.exit(143)
         except W2VError as e:
             raise click.ClickException(str(e)) from None
+        except BrokenPipeError:
+            # output piped into e.g. `head`, which stopped reading: not an error
+            try:
+                sys.stdout = open(os.devnull, "w")
+            finally:
+                sys.exit(0)
         except MemoryError:
             raise click.ClickException("out of memory") from None
         except OSError as e:
@@ -161,10 +167,7 @@ def demo(out_dir, threads):
 
 
 def _register_query_commands():
-    try:
-        from .query import COMMANDS
-    except ImportError:  # pragma: no cover - query commands not built yet
-        return
+    from .query import COMMANDS
     for command in COMMANDS:
         main.add_command(command)
 

@@ -55,14 +55,14 @@ FILLER = ["the", "a", "of", "and", "in", "to", "was", "is", "with", "for", "on",
 
 def planted_analogies() -> List[Tuple[str, str, str, str]]:
     """(a, b, c, expected): ``b - a + c = expected``, e.g. ('man', 'king', 'woman', 'queen')."""
-    out = []
+    out = [("man", "king", "woman", "queen"), ("france", "paris", "italy", "rome")]
     roles = list(ROLES.values())
     for (m1, f1, _), (m2, f2, _) in zip(roles, roles[1:] + roles[:1]):
         out.append((m1, m2, f1, f2))        # man : king :: woman : queen
         out.append((m2, f2, m1, f1))        # king : queen :: man : woman
     for (c1, k1, _), (c2, k2, _) in zip(COUNTRIES, COUNTRIES[1:] + COUNTRIES[:1]):
         out.append((c1, k1, c2, k2))        # france : paris :: italy : rome
-    return out
+    return list(dict.fromkeys(out))         # headline questions first, no repeats
 
 
 def _sentence(rng: random.Random) -> List[str]:
@@ -131,6 +131,7 @@ def run_demo(out_dir: Optional[str] = None, threads: int = 2, seed: int = 1, ech
     echo(f"vectors: {vectors_path}")
     hits, total, rows = score_analogies(model.wv)
     for a, b, c, expected, got, ok in rows[:6]:
-        echo(f"  {b} - {a} + {c} = {got:10s} {'ok' if ok else 'expected ' + expected}")
+        question = f"{b} - {a} + {c}"
+        echo(f"  {question:24s} = {got:10s} {'ok' if ok else '(expected ' + expected + ')'}")
     echo(f"planted analogies recovered: {hits}/{total}")
     return {"hits": hits, "total": total, "vectors": vectors_path, "corpus": corpus}
