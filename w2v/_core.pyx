@@ -310,6 +310,8 @@ cdef double train_example(const Weights *w, const Tables *t, const int32_t *inpu
     if use_hs and w.output_hs != NULL:
         off = t.hs_offsets[target]
         for k in range(t.hs_lengths[target]):
+            prefetch_row(w.output_hs + <Py_ssize_t> t.hs_points[off + k] * dim, dim)
+        for k in range(t.hs_lengths[target]):
             loss += logistic_step(h, w.output_hs + <Py_ssize_t> t.hs_points[off + k] * dim,
                                   grad_hidden, dim, <float> (1 - t.hs_codes[off + k]), alpha,
                                   compute_loss)
@@ -352,6 +354,8 @@ cdef double train_window_sg(const Weights *w, const Tables *t, const int32_t *co
     if use_hs and w.output_hs != NULL:
         off = t.hs_offsets[centre]
         n_hs = t.hs_lengths[centre]
+        for k in range(n_hs):
+            prefetch_row(w.output_hs + <Py_ssize_t> t.hs_points[off + k] * dim, dim)
     if w.output_ns != NULL:
         prefetch_row(w.output_ns + <Py_ssize_t> centre * dim, dim)
         for k in range(n_noise):
