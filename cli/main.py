@@ -6,55 +6,14 @@ with 143, after stopping the training threads.
 """
 from __future__ import annotations
 
-import functools
 import os
-import signal
-import sys
 
 import click
 
 from .. import __version__
 from ..config import TrainConfig
-from ..errors import ConfigError, TrainingInterrupted, W2VError
-
-
-class Terminated(BaseException):
-    """Raised in the main thread by the SIGTERM handler."""
-
-
-def friendly_errors(func):
-    """Turn library errors into one-line messages and conventional exit codes."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        def on_term(signum, frame):
-            raise Terminated()
-        previous = signal.signal(signal.SIGTERM, on_term)
-        try:
-            return func(*args, **kwargs)
-        except TrainingInterrupted as e:
-            click.echo(f"Interrupted: {e}", err=True)
-            sys.exit(130)
-        except KeyboardInterrupt:
-            click.echo("Interrupted", err=True)
-            sys.exit(130)
-        except Terminated:
-            click.echo("Terminated", err=True)
-            sys.exit(143)
-        except W2VError as e:
-            raise click.ClickException(str(e)) from None
-        except BrokenPipeError:
-            # output piped into e.g. `head`, which stopped reading: not an error
-            try:
-                sys.stdout = open(os.devnull, "w")
-            finally:
-                sys.exit(0)
-        except MemoryError:
-            raise click.ClickException("out of memory") from None
-        except OSError as e:
-            raise click.ClickException(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from None
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-    return wrapper
+from ..errors import ConfigError
+from .errors import friendly_errors
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -95,6 +54,9 @@ def check_writable(path: str, option: str) -> None:
               help="Output format (default: from the extension).")
 @click.option("--save-model", type=click.Path(dir_okay=False), default=None,
               help="Also write the full model (all weights, resumable) to this .w2v file.")
+@click.option("--resume", "resume_path", type=click.Path(dir_okay=False), default=None,
+              help="Continue training this .w2v model on CORPUS (its vocabulary and architecture "
+                   "are kept; --iter, --alpha, --min-alpha and --threads apply).")
 @click.option("--cbow/--sg", "cbow", default=True, show_default=True,
               help="CBOW (predict the word from its context) or skip-gram.")
 @click.option("--size", "--dim", "size", type=int, default=100, show_default=True,
@@ -107,6 +69,9 @@ def check_writable(path: str, option: str) -> None:
 @click.option("--ns-exponent", type=float, default=0.75, show_default=True,
               help="Noise distribution exponent: P(w) ~ count(w)^x.")
 @click.option("--hs/--no-hs", default=False, show_default=True, help="Hierarchical softmax.")
+@click.option("--sg-batch/--sg-pairs", default=True, show_default=True,
+              help="Skip-gram: one step per window with shared noise words (fast), or one "
+                   "step per (context, word) pair as word2vec.c does.")
 @click.option("--sample", type=float, default=1e-3, show_default=True,
               help="Subsampling threshold for frequent words (0 = off).")
 @click.option("--min-count", type=int, default=5, show_default=True,
@@ -129,28 +94,33 @@ def check_writable(path: str, option: str) -> None:
               default="replace", show_default=True, help="What to do with invalid UTF-8.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @friendly_errors
-def train(corpus, output, fmt, save_model, cbow, quiet, **options):
+def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, **options):
     """Train vectors on CORPUS (a text file, one sentence per line; .gz/.bz2/.xz too)."""
-    from ..trainer import train as train_model
+    from ..trainer import resume, train as train_model
 
     config = TrainConfig.from_options(sg=not cbow, **options)   # validates every option
     fmt = output_format(output, fmt)
     check_writable(output, "--output")
     if save_model:
         check_writable(save_model, "--save-model")
-    model = train_model(corpus, progress=not quiet, **config.to_dict_for_options())
+    if resume_path:
+        model = resume(resume_path, corpus, epochs=options["epochs"], alpha=options["alpha"],
+                       min_alpha=options["min_alpha"], threads=options["threads"],
+                       progress=not quiet)
+        config = model.config
+    else:
+        model = train_model(corpus, progress=not quiet, **config.to_dict_for_options())
     model.save(output, format=fmt)
     if save_model:
         model.save(save_model, format="model")
     if not quiet:
-        vocab_stage = model.history[0]
         train_stage = model.history[-1]
-        click.echo(f"{config.mode}: {vocab_stage['raw_tokens']:,} tokens, {len(model):,} words, "
+        click.echo(f"{config.mode}: {len(model):,} words, {train_stage['words']:,} words trained "
+                   f"in {train_stage['seconds']:.1f} s, "
                    f"{train_stage['words_per_sec'] / 1e6:.2f} M words/s "
-                   f"({train_stage['words_per_sec'] / config.threads / 1e6:.2f} M/thread), "
-                   f"{vocab_stage['seconds'] + train_stage['seconds']:.1f} s; "
-                   f"loss {' '.join(f'{x:.4f}' for x in model.epoch_losses)}; wrote {output}",
-                   err=True)
+                   f"({train_stage['words_per_sec'] / config.threads / 1e6:.2f} M/thread); "
+                   f"loss by epoch {' '.join(f'{x:.4f}' for x in model.epoch_losses)}; "
+                   f"wrote {output}", err=True)
 
 
 @main.command()

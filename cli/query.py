@@ -7,7 +7,6 @@ status 1.
 """
 from __future__ import annotations
 
-import functools
 import json
 import math
 import sys
@@ -16,24 +15,9 @@ import click
 
 from .. import io
 from ..errors import W2VError
+from .errors import friendly_errors
 
 __all__ = ["COMMANDS", "analogy", "similar", "evaluate", "convert", "info", "plot"]
-
-
-def one_line_errors(func):
-    """Library errors, OS errors and MemoryError -> ``Error: ...`` and exit status 1."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except W2VError as e:
-            raise click.ClickException(str(e)) from None
-        except MemoryError:
-            raise click.ClickException("out of memory") from None
-        except OSError as e:
-            where = f": {e.filename}" if e.filename else ""
-            raise click.ClickException(f"{e.strerror or e}{where}") from None
-    return wrapper
 
 
 def model_option(func):
@@ -75,7 +59,7 @@ def _print_neighbours(rows) -> None:
 @click.option("--restrict-vocab", type=click.IntRange(min=1), default=None,
               help="Search only the N most frequent words.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@one_line_errors
+@friendly_errors
 def analogy(expression, model, topn, method, restrict_vocab, as_json):
     """Solve an analogy such as king-man+woman (spaces optional, any number of terms)."""
     from ..vectors import parse_analogy
@@ -98,7 +82,7 @@ def analogy(expression, model, topn, method, restrict_vocab, as_json):
 @click.option("--restrict-vocab", type=click.IntRange(min=1), default=None,
               help="Search only the N most frequent words.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@one_line_errors
+@friendly_errors
 def similar(words, model, topn, restrict_vocab, as_json):
     """Nearest neighbours of each WORD (cosine similarity)."""
     vecs = io.load(model)
@@ -125,7 +109,7 @@ def similar(words, model, topn, restrict_vocab, as_json):
 @click.option("--sections/--no-sections", default=True, show_default=True,
               help="Show the per-section analogy table.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@one_line_errors
+@friendly_errors
 def evaluate(model, analogy_files, similarity_files, restrict_vocab, method, case_sensitive,
              sections, as_json):
     """Analogy accuracy and word-similarity correlations (the numbers gensim reports)."""
@@ -175,7 +159,7 @@ def evaluate(model, analogy_files, similarity_files, restrict_vocab, method, cas
               help="Keep only the first N words.")
 @click.option("--unicode-errors", type=click.Choice(["strict", "replace", "ignore"]),
               default="strict", show_default=True, help="How to decode invalid UTF-8 words.")
-@one_line_errors
+@friendly_errors
 def convert(source, target, fmt, limit, unicode_errors):
     """Convert vectors between formats (word2vec binary/text, fastText .vec, model file)."""
     out_fmt = io.format_from_extension(target, fmt)
@@ -192,7 +176,7 @@ def convert(source, target, fmt, limit, unicode_errors):
 @click.command()
 @model_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@one_line_errors
+@friendly_errors
 def info(model, as_json):
     """Vocabulary size, dimension, format and (for model files) the training settings."""
     data = io.info(model)
@@ -225,7 +209,7 @@ def info(model, as_json):
               help="Nearest neighbours shown per word.")
 @click.option("--restrict-vocab", type=click.IntRange(min=1), default=None,
               help="Neighbours only among the N most frequent words.")
-@one_line_errors
+@friendly_errors
 def plot(model, words, output, topn, restrict_vocab):
     """Plot WORDs and their nearest neighbours in 2-D (PCA) to a PNG (needs matplotlib)."""
     from ..vectors import plot_neighbours

@@ -183,3 +183,14 @@ def test_config_rejects_impossible_values_naming_the_option():
     with pytest.raises(ConfigError, match="unknown option"):
         TrainConfig.from_options(sizee=3)
     assert TrainConfig.from_options(dim=7, iter=2).size == 7
+
+
+def test_binary_and_corrupt_compressed_corpora_are_clear_errors(tmp_path):
+    binary = tmp_path / "model.bin"
+    binary.write_bytes(bytes(range(256)) * 100)
+    with pytest.raises(CorpusError, match="binary"):
+        vocab.build(str(binary), TrainConfig())
+    broken = tmp_path / "c.gz"
+    broken.write_bytes(gzip.compress(b"the cat sat\n" * 10000)[:200])
+    with pytest.raises(CorpusError, match="cannot read"):
+        vocab.build(str(broken), TrainConfig(min_count=1))

@@ -17,7 +17,7 @@ from .errors import (ConfigError, CorpusError, FormatError, TrainingInterrupted,
 
 __version__ = "0.1.0"
 
-__all__ = ["train", "load", "load_model", "TrainConfig", "W2VError", "ConfigError",
+__all__ = ["train", "resume", "load", "load_model", "TrainConfig", "W2VError", "ConfigError",
            "CorpusError", "FormatError", "UnknownWordError", "TrainingInterrupted",
            "__version__"]
 
@@ -26,6 +26,12 @@ def train(corpus, **options):
     """Train word vectors on ``corpus``; see :func:`w2v.trainer.train`."""
     from .trainer import train as _train
     return _train(corpus, **options)
+
+
+def resume(model, corpus, **options):
+    """Continue training a model or ``.w2v`` file on more text; see :func:`w2v.trainer.resume`."""
+    from .trainer import resume as _resume
+    return _resume(model, corpus, **options)
 
 
 def load(path, **options):

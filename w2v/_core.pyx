@@ -671,22 +671,18 @@ cdef void *_contig(object arr, object dtype, str name) except NULL:
 
 
 # ----------------------------------------------------------------------------- test hooks
-def py_train_example(input_vectors, output_ns, output_hs, hs_codes, hs_points, hs_offsets,
-                     hs_lengths, inputs, int target, noise, bint use_hs, bint cbow_mean,
-                     float alpha, bint compute_loss=True):
-    """Apply :func:`train_example` once, in place, and return its loss (tests only).
-
-    ``output_ns`` None disables negative sampling; ``output_hs`` None disables HS."""
-    cdef Weights w
-    cdef Tables t
+cdef object _hook_setup(Weights *w, Tables *t, input_vectors, output_ns, output_hs, hs_codes,
+                        hs_points, hs_offsets, hs_lengths, inputs, int target, noise, bint use_hs):
+    """Point ``w``/``t`` at the arrays and check the ids; returns (inputs, noise) as
+    int32 arrays that must stay alive while the kernel runs."""
     cdef Py_ssize_t dim = input_vectors.shape[1]
-    memset(&t, 0, sizeof(Tables))
+    memset(t, 0, sizeof(Tables))
     w.dim = dim
     w.input_vectors = float_ptr(input_vectors, dim, "input_vectors")
     w.output_ns = float_ptr(output_ns, dim, "output_ns")
     w.output_hs = float_ptr(output_hs, dim, "output_hs") if use_hs else NULL
-    cdef cnp.ndarray in_arr = np.ascontiguousarray(inputs, dtype=np.int32)
-    cdef cnp.ndarray noise_arr = np.ascontiguousarray(noise if noise is not None else [], dtype=np.int32)
+    in_arr = np.ascontiguousarray(inputs, dtype=np.int32)
+    noise_arr = np.ascontiguousarray(noise if noise is not None else [], dtype=np.int32)
     cdef int64_t V = input_vectors.shape[0]
     if in_arr.size < 1 or in_arr.min() < 0 or in_arr.max() >= V or not (0 <= target < V):
         raise ValueError("word ids out of range")
@@ -697,10 +693,26 @@ def py_train_example(input_vectors, output_ns, output_hs, hs_codes, hs_points, h
         t.hs_points = <const int32_t *> _contig(hs_points, np.int32, "hs_points")
         t.hs_offsets = <const int64_t *> _contig(hs_offsets, np.int64, "hs_offsets")
         t.hs_lengths = <const int32_t *> _contig(hs_lengths, np.int32, "hs_lengths")
-    cdef float *hidden = <float *> malloc(dim * sizeof(float))
-    cdef float *grad = <float *> malloc(dim * sizeof(float))
+    return in_arr, noise_arr
+
+
+def py_train_example(input_vectors, output_ns, output_hs, hs_codes, hs_points, hs_offsets,
+                     hs_lengths, inputs, int target, noise, bint use_hs, bint cbow_mean,
+                     float alpha, bint compute_loss=True):
+    """Apply :func:`train_example` once, in place, and return its loss (tests only).
+
+    ``output_ns`` None disables negative sampling; ``output_hs`` None disables HS."""
+    cdef Weights w
+    cdef Tables t
+    cdef cnp.ndarray in_arr, noise_arr
+    in_arr, noise_arr = _hook_setup(&w, &t, input_vectors, output_ns, output_hs, hs_codes,
+                                    hs_points, hs_offsets, hs_lengths, inputs, target, noise, use_hs)
+    cdef float *hidden = <float *> malloc(w.dim * sizeof(float))
+    cdef float *grad = <float *> malloc(w.dim * sizeof(float))
     cdef double loss
     try:
+        if hidden == NULL or grad == NULL:
+            raise MemoryError()
         loss = train_example(&w, &t, <const int32_t *> in_arr.data, <int> in_arr.size, target,
                              <const int32_t *> noise_arr.data, <int> noise_arr.size, use_hs,
                              cbow_mean, alpha, hidden, grad, compute_loss)
@@ -715,28 +727,15 @@ def py_train_window_sg(input_vectors, output_ns, output_hs, hs_codes, hs_points,
     """Apply :func:`train_window_sg` once, in place; returns its loss (tests only)."""
     cdef Weights w
     cdef Tables t
-    cdef Py_ssize_t dim = input_vectors.shape[1]
-    memset(&t, 0, sizeof(Tables))
-    w.dim = dim
-    w.input_vectors = float_ptr(input_vectors, dim, "input_vectors")
-    w.output_ns = float_ptr(output_ns, dim, "output_ns")
-    w.output_hs = float_ptr(output_hs, dim, "output_hs") if use_hs else NULL
-    cdef cnp.ndarray ctx = np.ascontiguousarray(contexts, dtype=np.int32)
-    cdef cnp.ndarray noise_arr = np.ascontiguousarray(noise if noise is not None else [], dtype=np.int32)
-    cdef int64_t V = input_vectors.shape[0]
-    if ctx.size < 1 or ctx.min() < 0 or ctx.max() >= V or not (0 <= centre < V):
-        raise ValueError("word ids out of range")
-    if noise_arr.size and (noise_arr.min() < 0 or noise_arr.max() >= V):
-        raise ValueError("noise ids out of range")
-    if use_hs:
-        t.hs_codes = <const uint8_t *> _contig(hs_codes, np.uint8, "hs_codes")
-        t.hs_points = <const int32_t *> _contig(hs_points, np.int32, "hs_points")
-        t.hs_offsets = <const int64_t *> _contig(hs_offsets, np.int64, "hs_offsets")
-        t.hs_lengths = <const int32_t *> _contig(hs_lengths, np.int32, "hs_lengths")
-    cdef float *grads = <float *> malloc(ctx.size * dim * sizeof(float))
+    cdef cnp.ndarray ctx, noise_arr
+    ctx, noise_arr = _hook_setup(&w, &t, input_vectors, output_ns, output_hs, hs_codes,
+                                 hs_points, hs_offsets, hs_lengths, contexts, centre, noise, use_hs)
+    cdef float *grads = <float *> malloc(ctx.size * w.dim * sizeof(float))
     cdef float *gains = <float *> malloc(ctx.size * sizeof(float))
     cdef double loss
     try:
+        if grads == NULL or gains == NULL:
+            raise MemoryError()
         loss = train_window_sg(&w, &t, <const int32_t *> ctx.data, <int> ctx.size, centre,
                                <const int32_t *> noise_arr.data, <int> noise_arr.size, use_hs,
                                alpha, grads, gains, compute_loss)

@@ -16,6 +16,7 @@ import bz2
 import gzip
 import lzma
 import os
+import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -71,16 +72,22 @@ class TextSource:
                 buf = bytearray(CHUNK_BYTES)
                 view = memoryview(buf)
                 last_pos = 0
+                first = True
                 while True:
                     n = stream.readinto(buf)
                     if not n:
                         break
+                    if first:
+                        first = False
+                        if b"\x00" in view[:min(n, 1 << 16)].tobytes():
+                            raise CorpusError(f"{self.path} looks like a binary file (it has NUL "
+                                              f"bytes), not text")
                     if progress is not None:
                         pos = raw.tell()
                         progress(pos - last_pos)
                         last_pos = pos
                     yield view[:n]
-        except (OSError, EOFError, lzma.LZMAError) as e:
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
             raise CorpusError(f"cannot read corpus {self.path}: {e}") from None
 
 

@@ -62,6 +62,47 @@ def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), **optio
     return model
 
 
+def resume(model, corpus, *, epochs: Optional[int] = None, alpha: Optional[float] = None,
+           min_alpha: Optional[float] = None, threads: Optional[int] = None, progress=False,
+           callbacks: Sequence[Callable] = ()) -> Model:
+    """Continue training ``model`` (a :class:`Model` or a ``.w2v`` path) on ``corpus``.
+
+    The vocabulary, counts and architecture stay those of the model; corpus words
+    outside the vocabulary are skipped. The learning rate decays linearly from
+    ``alpha`` to ``min_alpha`` over the new ``epochs`` passes, like a fresh run
+    (defaults: the model's own start alpha, ``alpha * 1e-4`` and epochs). The
+    model is updated in place (a loaded model's memory map is copy-on-write, so the
+    file is never modified) and returned.
+    """
+    from .io import load_model
+    from .vocab import encode_with_vocab
+    if not isinstance(model, Model):
+        model = load_model(model)
+    if ((model.config.negative > 0 and model.output_ns is None)
+            or (model.config.hs and model.output_hs is None)):
+        raise W2VError("this model has no output weights (a vectors-only file?); "
+                       "training can only continue from a .w2v model file")
+    updates = {}
+    if epochs is not None:
+        updates["epochs"] = epochs
+    if threads is not None:
+        updates["threads"] = threads
+    if alpha is not None:
+        updates["alpha"] = alpha
+        updates["min_alpha"] = min_alpha if min_alpha is not None else alpha * 1e-4
+    elif min_alpha is not None:
+        updates["min_alpha"] = min_alpha
+    config = TrainConfig.from_options(**dict(model.config.to_dict_for_options(), **updates))
+    model.config = config
+    reporter = _reporter(progress)
+    encoded = encode_with_vocab(corpus, model.words, config,
+                                lambda stage, done, total: reporter.scan(done))
+    reporter.end_stage()
+    model._wv = None          # cached unit vectors would go stale
+    run_epochs(model, encoded, config.epochs, reporter=reporter, callbacks=callbacks)
+    return model
+
+
 def _reporter(progress) -> ProgressReporter:
     if progress is True:
         return BarReporter()
@@ -224,12 +265,14 @@ def _run_epoch(trainer, model, bounds, words_done, stop, stats, stride, epoch_in
             reporter.train(done, total_words, alpha, recent if model.config.compute_loss else None,
                            rate, n_threads, e + 1, epochs)
             last = (now, loss_sum, examples)
-    except KeyboardInterrupt:
-        stop[0] = 1
+    except BaseException as exc:   # Ctrl-C, SIGTERM (raised by the CLI's handler), anything
+        stop[0] = 1                 # every worker sees the flag within one sentence
         for w in workers:
             w.join()
-        raise TrainingInterrupted(f"training interrupted during epoch {e + 1}/{epochs}",
-                                  model=model) from None
+        if isinstance(exc, KeyboardInterrupt):
+            raise TrainingInterrupted(f"training interrupted during epoch {e + 1}/{epochs}",
+                                      model=model) from None
+        raise
     for w in workers:
         w.join()
     if errors:

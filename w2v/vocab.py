@@ -142,3 +142,28 @@ def count_file(path, config: Optional[TrainConfig] = None) -> Vocab:
     vocab.raw_tokens = table.tokens
     vocab.pruned = table.prunes > 0
     return vocab
+
+
+def encode_with_vocab(corpus, words: List[str], config: TrainConfig,
+                      progress: Optional[Callable[[str, int, int], None]] = None) -> EncodedCorpus:
+    """Encode ``corpus`` with a fixed vocabulary (continued training): words not in
+    ``words`` are skipped, exactly like words under min_count in a fresh run."""
+    table = TokenTable(max(config.max_word_bytes, max((len(w.encode("utf-8", "surrogatepass"))
+                                                        for w in words), default=1)))
+    # entries are created in feed order, so entry i is words[i]
+    table.feed("\n".join(words).encode("utf-8", "surrogatepass") + b"\n")
+    table.finish()
+    if len(table) != len(words):
+        raise CorpusError("the model's vocabulary has words containing whitespace or duplicates; "
+                          "it cannot be matched against a text corpus")
+    table.start_encoding(np.arange(len(words), dtype=np.int32), config.max_sentence_length)
+    source = as_source(corpus)
+    _scan(source, table, "encode", progress)
+    raw_tokens = table.tokens
+    ids, starts, line_start = table.take_encoded()
+    if raw_tokens == 0:
+        raise CorpusError("the corpus contains no words (it is empty or only whitespace)")
+    if len(ids) == 0:
+        raise CorpusError("none of the corpus words is in the model's vocabulary")
+    return EncodedCorpus(ids=ids, sentence_starts=starts, line_start=line_start,
+                         raw_tokens=raw_tokens)
