@@ -330,6 +330,9 @@ class Measurement:
         return self.peak_rss_kb * 1024 / 1e6
 
 
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
 def run_measured(argv: Sequence[str], log: Path, timeout: Optional[float] = None,
                  env: Optional[Dict[str, str]] = None) -> Measurement:
     """Run ``argv`` to completion; return its wall time and its own rusage.
@@ -341,6 +344,12 @@ def run_measured(argv: Sequence[str], log: Path, timeout: Optional[float] = None
     """
     log = Path(log)
     log.parent.mkdir(parents=True, exist_ok=True)
+    # ru_maxrss from wait4 is at least the RSS this (forking) harness had when it forked,
+    # so a lean tool would inherit the harness's peak. GNU time forks from a tiny image
+    # and reports the tool's own peak; use it when present.
+    maxrss_file = log.with_name(log.name + ".maxrss")
+    if GNU_TIME:
+        argv = [GNU_TIME, "-f", "%M", "-o", str(maxrss_file)] + list(argv)
     lock = threading.Lock()
     state = {"exited": False, "timed_out": False}
     with open(log, "wb") as logf:
@@ -384,8 +393,14 @@ def run_measured(argv: Sequence[str], log: Path, timeout: Optional[float] = None
             timer.cancel()
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
+    peak_kb = usage.ru_maxrss
+    if GNU_TIME:
+        try:
+            peak_kb = int(maxrss_file.read_text().split()[-1])
+        except (OSError, ValueError, IndexError):
+            pass
     return Measurement(argv=list(argv), returncode=proc.returncode, timed_out=state["timed_out"],
-                       wall_s=wall, peak_rss_kb=usage.ru_maxrss, user_s=usage.ru_utime,
+                       wall_s=wall, peak_rss_kb=peak_kb, user_s=usage.ru_utime,
                        sys_s=usage.ru_stime, log=str(log))
 
 
