@@ -426,20 +426,8 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
         hi = i + span + 1
         if hi > n:
             hi = n
-        if s.sg and s.sg_batch:
-            n_ctx = 0
-            for j in range(lo, hi):
-                if j != i:
-                    ts.context[n_ctx] = ts.sentence[j]
-                    n_ctx += 1
-            if n_ctx == 0:
-                continue
-            if s.negative > 0:
-                n_noise = draw_noise_set(ts, t, s.negative, centre)
-            ts.loss += train_window_sg(w, t, ts.context, n_ctx, centre, ts.noise, n_noise, s.hs,
-                                       alpha, ts.grad_inputs, ts.gains, s.compute_loss)
-            ts.examples += n_ctx
-        elif s.sg:
+        if s.sg and not s.sg_batch:
+            # word2vec.c's skip-gram: one step per (context, centre) pair, fresh noise each
             for j in range(lo, hi):
                 if j == i:
                     continue
@@ -448,16 +436,21 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
                 ts.loss += train_example(w, t, &ts.sentence[j], 1, centre, ts.noise, n_noise,
                                          s.hs, 1, alpha, ts.hidden, ts.grad_hidden, s.compute_loss)
                 ts.examples += 1
-        else:
-            n_ctx = 0
-            for j in range(lo, hi):
-                if j != i:
-                    ts.context[n_ctx] = ts.sentence[j]
-                    n_ctx += 1
-            if n_ctx == 0:
-                continue
-            if s.negative > 0:
-                n_noise = draw_noise_set(ts, t, s.negative, centre)
+            continue
+        n_ctx = 0
+        for j in range(lo, hi):
+            if j != i:
+                ts.context[n_ctx] = ts.sentence[j]
+                n_ctx += 1
+        if n_ctx == 0:
+            continue
+        if s.negative > 0:
+            n_noise = draw_noise_set(ts, t, s.negative, centre)
+        if s.sg:            # batched skip-gram: the whole window in one step
+            ts.loss += train_window_sg(w, t, ts.context, n_ctx, centre, ts.noise, n_noise, s.hs,
+                                       alpha, ts.grad_inputs, ts.gains, s.compute_loss)
+            ts.examples += n_ctx
+        else:               # CBOW: the context predicts the centre
             ts.loss += train_example(w, t, ts.context, n_ctx, centre, ts.noise, n_noise, s.hs,
                                      s.cbow_mean, alpha, ts.hidden, ts.grad_hidden, s.compute_loss)
             ts.examples += 1

@@ -6,27 +6,14 @@ the order of ``get_words()``. The vectors are written in the word2vec binary
 layout (``"<n> <dim>\\n"`` then ``word<space><dim float32>\\n`` per word) with
 numpy alone, so that importing gensim does not count against fastText.
 """
-import argparse
+from _args import training_args
 
 import fasttext
 import numpy as np
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--corpus", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--sg", type=int, required=True)
-    p.add_argument("--hs", type=int, required=True)
-    p.add_argument("--negative", type=int, required=True)
-    p.add_argument("--size", type=int, required=True)
-    p.add_argument("--window", type=int, required=True)
-    p.add_argument("--sample", type=float, required=True)
-    p.add_argument("--min-count", type=int, required=True)
-    p.add_argument("--epochs", type=int, required=True)
-    p.add_argument("--alpha", type=float, required=True)
-    p.add_argument("--threads", type=int, required=True)
-    a = p.parse_args()
+    a = training_args()
     model = fasttext.train_unsupervised(
         a.corpus, model="skipgram" if a.sg else "cbow", dim=a.size, ws=a.window,
         neg=a.negative, loss="hs" if a.hs else "ns", epoch=a.epochs, minCount=a.min_count,

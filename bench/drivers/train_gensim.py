@@ -4,26 +4,13 @@ Run by bench/bench.py as its own process, so that its wall time and peak RSS
 cover everything gensim does (import, vocabulary pass, training, saving).
 Logging is left unconfigured, so gensim prints nothing.
 """
-import argparse
+from _args import training_args
 
 from gensim.models import Word2Vec
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--corpus", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--sg", type=int, required=True)
-    p.add_argument("--hs", type=int, required=True)
-    p.add_argument("--negative", type=int, required=True)
-    p.add_argument("--size", type=int, required=True)
-    p.add_argument("--window", type=int, required=True)
-    p.add_argument("--sample", type=float, required=True)
-    p.add_argument("--min-count", type=int, required=True)
-    p.add_argument("--epochs", type=int, required=True)
-    p.add_argument("--alpha", type=float, required=True)
-    p.add_argument("--threads", type=int, required=True)
-    a = p.parse_args()
+    a = training_args()
     model = Word2Vec(corpus_file=a.corpus, vector_size=a.size, window=a.window, negative=a.negative,
                      hs=a.hs, sample=a.sample, epochs=a.epochs, min_count=a.min_count, alpha=a.alpha,
                      workers=a.threads, sg=a.sg)
