@@ -552,8 +552,9 @@ cdef class Trainer:
         if hs and output_hs.shape[0] != max(vocab_size - 1, 1):
             raise ValueError("output_hs must have vocab_size - 1 rows")
         self.tables.vocab_size = vocab_size
-        self.tables.keep_threshold = _u32(keep_threshold, vocab_size, "keep_threshold", True)
-        self.tables.noise_table = _noise(noise_table, vocab_size, negative == 0)
+        self.tables.keep_threshold = _word_table(keep_threshold, vocab_size, 1, "keep_threshold", True)
+        self.tables.noise_table = _word_table(noise_table, vocab_size, 2, "noise_table",
+                                               negative == 0)
         if hs:
             if hs_offsets.shape[0] != vocab_size or hs_lengths.shape[0] != vocab_size:
                 raise ValueError("Huffman tables must have one entry per word")
@@ -624,34 +625,17 @@ cdef class Trainer:
         return ts.loss, ts.examples, ts.words_total, bool(stopped)
 
 
-cdef const uint32_t *_u32(object arr, int64_t n, str name, bint optional) except? NULL:
+cdef const uint32_t *_word_table(object arr, int64_t n, int columns, str name,
+                                 bint optional) except? NULL:
+    """A uint32 table with one row (of ``columns`` values) per word, or NULL if optional."""
     if arr is None:
         if optional:
             return NULL
         raise ValueError(f"{name} is required")
-    if arr.shape[0] != n:
-        raise ValueError(f"{name} must have one entry per word")
+    expected = (int(n),) if columns == 1 else (int(n), int(columns))
+    if tuple(arr.shape) != expected:
+        raise ValueError(f"{name} must have shape {expected}")
     return <const uint32_t *> _contig(arr, np.uint32, name)
-
-
-cdef const uint32_t *_noise(object arr, int64_t n, bint optional) except? NULL:
-    if arr is None:
-        if optional:
-            return NULL
-        raise ValueError("noise_table is required")
-    if arr.ndim != 2 or arr.shape[0] != n or arr.shape[1] != 2:
-        raise ValueError("noise_table must have shape (vocab_size, 2)")
-    return <const uint32_t *> _contig(arr, np.uint32, "noise_table")
-
-
-cdef const int32_t *_i32(object arr, int64_t n, str name, bint optional) except? NULL:
-    if arr is None:
-        if optional:
-            return NULL
-        raise ValueError(f"{name} is required")
-    if arr.shape[0] != n:
-        raise ValueError(f"{name} must have one entry per word")
-    return <const int32_t *> _contig(arr, np.int32, name)
 
 
 cdef void *_contig(object arr, object dtype, str name) except NULL:
@@ -743,7 +727,7 @@ def py_draw_noise(noise_table, uint64_t rng_state, Py_ssize_t n):
     cdef Tables t
     memset(&t, 0, sizeof(Tables))
     t.vocab_size = noise_table.shape[0]
-    t.noise_table = _noise(noise_table, t.vocab_size, False)
+    t.noise_table = _word_table(noise_table, t.vocab_size, 2, "noise_table", False)
     ts.rng = rng_state
     out = np.empty(n, dtype=np.int32)
     cdef int32_t[::1] o = out
