@@ -95,8 +95,15 @@ def resume(model, corpus, *, epochs: Optional[int] = None, alpha: Optional[float
     config = TrainConfig.from_options(**dict(model.config.to_dict_for_options(), **updates))
     model.config = config
     reporter = _reporter(progress)
-    encoded = encode_with_vocab(corpus, model.words, config,
-                                lambda stage, done, total: reporter.scan(done))
+    started = []
+
+    def on_progress(stage, done, total):
+        if not started:
+            reporter.stage("encoding corpus", total)
+            started.append(stage)
+        reporter.scan(done)
+
+    encoded = encode_with_vocab(corpus, model.words, config, on_progress)
     reporter.end_stage()
     model._wv = None          # cached unit vectors would go stale
     run_epochs(model, encoded, config.epochs, reporter=reporter, callbacks=callbacks)
@@ -249,9 +256,11 @@ def _run_epoch(trainer, model, bounds, words_done, stop, stats, stride, epoch_in
     try:
         for w in workers:
             w.start()
-        while any(w.is_alive() for w in workers):
-            workers[0].join(POLL_SECONDS) if workers[0].is_alive() else \
-                next(w for w in workers if w.is_alive()).join(POLL_SECONDS)
+        while True:
+            alive = [w for w in workers if w.is_alive()]
+            if not alive:
+                break
+            alive[0].join(POLL_SECONDS)
             now = time.perf_counter()
             loss_sum = float(stats[0::stride].sum())
             examples = float(stats[1::stride].sum())
