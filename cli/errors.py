@@ -17,8 +17,8 @@ import click
 from ..errors import TrainingInterrupted, W2VError
 
 
-class Terminated(BaseException):
-    """Raised in the main thread by the SIGTERM handler."""
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread by the SIGTERM handler (stops training like Ctrl-C)."""
 
 
 def friendly_errors(func):
@@ -31,14 +31,15 @@ def friendly_errors(func):
         try:
             return func(*args, **kwargs)
         except TrainingInterrupted as e:
-            click.echo(f"Interrupted: {e}", err=True)
-            sys.exit(130)
-        except KeyboardInterrupt:
-            click.echo("Interrupted", err=True)
-            sys.exit(130)
+            terminated = isinstance(e.cause, Terminated)
+            click.echo(f"{'Terminated' if terminated else 'Interrupted'}: {e}", err=True)
+            sys.exit(143 if terminated else 130)
         except Terminated:
             click.echo("Terminated", err=True)
             sys.exit(143)
+        except KeyboardInterrupt:
+            click.echo("Interrupted", err=True)
+            sys.exit(130)
         except W2VError as e:
             raise click.ClickException(str(e)) from None
         except BrokenPipeError:

@@ -12,7 +12,7 @@ import click
 
 from .. import __version__
 from ..config import TrainConfig
-from ..errors import ConfigError
+from ..errors import ConfigError, TrainingInterrupted
 from .errors import friendly_errors
 
 
@@ -92,9 +92,12 @@ def check_writable(path: str, option: str) -> None:
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--encoding-errors", type=click.Choice(["replace", "strict", "ignore"]),
               default="replace", show_default=True, help="What to do with invalid UTF-8.")
+@click.option("--save-on-interrupt", is_flag=True,
+              help="On Ctrl-C or SIGTERM, still write the model trained so far to --output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @friendly_errors
-def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, **options):
+def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_interrupt,
+          **options):
     """Train vectors on CORPUS (a text file, one sentence per line; .gz/.bz2/.xz too)."""
     from ..trainer import resume, train as train_model
 
@@ -103,13 +106,19 @@ def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, **options):
     check_writable(output, "--output")
     if save_model:
         check_writable(save_model, "--save-model")
-    if resume_path:
-        model = resume(resume_path, corpus, epochs=options["epochs"], alpha=options["alpha"],
-                       min_alpha=options["min_alpha"], threads=options["threads"],
-                       progress=not quiet)
-        config = model.config
-    else:
-        model = train_model(corpus, progress=not quiet, **config.to_dict_for_options())
+    try:
+        if resume_path:
+            model = resume(resume_path, corpus, epochs=options["epochs"], alpha=options["alpha"],
+                           min_alpha=options["min_alpha"], threads=options["threads"],
+                           progress=not quiet)
+            config = model.config
+        else:
+            model = train_model(corpus, progress=not quiet, **config.to_dict_for_options())
+    except TrainingInterrupted as e:
+        if save_on_interrupt and e.model is not None:
+            e.model.save(output, format=fmt)          # atomic: complete file or none
+            click.echo(f"saved the model trained so far to {output}", err=True)
+        raise
     model.save(output, format=fmt)
     if save_model:
         model.save(save_model, format="model")

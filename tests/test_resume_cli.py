@@ -110,3 +110,19 @@ def test_signal_stops_training_quickly_with_conventional_code(tmp_path, sig, cod
     assert b"Traceback" not in err
     assert not out.exists()                         # nothing half-written
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".") or p.endswith(".tmp")]
+
+
+def test_interrupt_can_save_the_model_trained_so_far(tmp_path):
+    corpus = write_corpus(tmp_path / "c.txt", generate_sentences(60000, seed=1))
+    out = tmp_path / "v.bin"
+    proc = subprocess.Popen([sys.executable, "-m", "w2v", "train", corpus, "-o", str(out),
+                             "--sg", "--iter", "200", "--threads", "2", "--min-count", "1",
+                             "--save-on-interrupt"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert b"saved the model" in err
+    vecs = w2v.load(str(out))
+    assert "king" in vecs and np.isfinite(vecs.matrix).all()

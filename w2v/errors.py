@@ -38,6 +38,7 @@ class TrainingInterrupted(W2VError):
 
     ``.model`` holds the model with the weights trained so far."""
 
-    def __init__(self, message, model=None):
+    def __init__(self, message, model=None, cause=None):
         super().__init__(message)
         self.model = model
+        self.cause = cause      # the KeyboardInterrupt (or subclass) that stopped training

@@ -280,7 +280,7 @@ def _run_epoch(trainer, model, bounds, words_done, stop, stats, stride, epoch_in
             w.join()
         if isinstance(exc, KeyboardInterrupt):
             raise TrainingInterrupted(f"training interrupted during epoch {e + 1}/{epochs}",
-                                      model=model) from None
+                                      model=model, cause=exc) from None
         raise
     for w in workers:
         w.join()
