@@ -14,7 +14,6 @@ import sys
 import click
 
 from .. import io
-from ..errors import W2VError
 from .errors import friendly_errors
 
 __all__ = ["COMMANDS", "analogy", "similar", "evaluate", "convert", "info", "plot"]

@@ -1,6 +1,5 @@
 """Shared fixtures: generated corpora (always available) and the real corpus
 (skipped with a reason when ../shared/data is absent, e.g. in a fresh clone)."""
-import os
 from pathlib import Path
 
 import pytest

@@ -7,7 +7,6 @@ learning rate, the recent loss and the ETA.
 from __future__ import annotations
 
 import sys
-import time
 from typing import Optional
 
 import click

@@ -58,22 +58,27 @@ def build(corpus, config: TrainConfig, progress: Optional[Callable[[str, int, in
     with stage ``"vocab"`` and ``"encode"`` and byte counts.
     """
     source = as_source(corpus)
-    table = TokenTable(config.max_word_bytes, config.max_vocab_size or 0)
-    _scan(source, table, "vocab", progress)
-    raw_tokens = table.tokens
-    if raw_tokens == 0:
-        raise CorpusError("the corpus contains no words (it is empty or only whitespace)")
-    byte_words, counts = table.entries()
-    vocab, entry_ids = _select(byte_words, counts, config)
-    vocab.raw_tokens = raw_tokens
-    vocab.pruned = table.prunes > 0
-    vocab.truncated_words = table.truncated_words
+    table, vocab, entry_ids = _count(source, config, progress)
     table.start_encoding(entry_ids, config.max_sentence_length,
                          0 if vocab.pruned else vocab.total_words)
     _scan(source, table, "encode", progress)
     ids, starts, line_start = table.take_encoded()
     return vocab, EncodedCorpus(ids=ids, sentence_starts=starts, line_start=line_start,
-                                raw_tokens=raw_tokens)
+                                raw_tokens=vocab.raw_tokens)
+
+
+def _count(source, config: TrainConfig, progress):
+    """The counting pass: returns the table, the :class:`Vocab` and each entry's id."""
+    table = TokenTable(config.max_word_bytes, config.max_vocab_size or 0)
+    _scan(source, table, "vocab", progress)
+    if table.tokens == 0:
+        raise CorpusError("the corpus contains no words (it is empty or only whitespace)")
+    byte_words, counts = table.entries()
+    vocab, entry_ids = _select(byte_words, counts, config)
+    vocab.raw_tokens = table.tokens
+    vocab.pruned = table.prunes > 0
+    vocab.truncated_words = table.truncated_words
+    return table, vocab, entry_ids
 
 
 def _scan(source, table: TokenTable, stage: str, progress) -> None:
@@ -96,7 +101,6 @@ def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig):
     Returns the :class:`Vocab` and, for each table entry, its id (or -1)."""
     words = [_decode(w, config.encoding_errors) for w in byte_words]
     distinct = len(words)
-    entry_of_word: Dict[str, int] = {}
     merged_counts = counts
     if len(set(words)) != len(words):
         # several byte strings decode to the same text (invalid UTF-8 replaced): merge them
@@ -132,16 +136,7 @@ def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig):
 def count_file(path, config: Optional[TrainConfig] = None) -> Vocab:
     """Only the counting pass (for benchmarks and ``w2v info``-style tools)."""
     config = config or TrainConfig()
-    source = as_source(path)
-    table = TokenTable(config.max_word_bytes, config.max_vocab_size or 0)
-    _scan(source, table, "vocab", None)
-    if table.tokens == 0:
-        raise CorpusError("the corpus contains no words (it is empty or only whitespace)")
-    byte_words, counts = table.entries()
-    vocab, _ = _select(byte_words, counts, config)
-    vocab.raw_tokens = table.tokens
-    vocab.pruned = table.prunes > 0
-    return vocab
+    return _count(as_source(path), config, None)[1]
 
 
 def encode_with_vocab(corpus, words: List[str], config: TrainConfig,
