@@ -74,6 +74,22 @@ def scaling_table(rows: list, thread_counts: list) -> str:
     return "\n".join(out)
 
 
+def training_phase_table(rows: list, thread_counts: list) -> str:
+    """w2v's training-loop words/s per thread count and the speed-up over the fewest threads."""
+    lo, hi = thread_counts[0], thread_counts[-1]
+    out = ["| run | " + " | ".join(str(t) for t in thread_counts) + f" | {hi} vs {lo} |",
+           "|---|" + "---|" * (len(thread_counts) + 1)]
+    for (mode, tool), group in _groups(rows).items():
+        speeds = {r["threads"]: r.get("train_words_per_s") for r in group}
+        if not any(speeds.values()):
+            continue
+        cells = [f"{speeds[t] / 1e6:.2f} M/s" if speeds.get(t) else "-" for t in thread_counts]
+        ratio = f"{speeds[hi] / speeds[lo]:.1f}x" if speeds.get(lo) and speeds.get(hi) else ""
+        out.append(f"| {harness.TOOL_LABELS[tool]}, {mode}, {group[0]['tokens'] / 1e6:.1f} M tokens | "
+                   + " | ".join(cells) + f" | {ratio} |")
+    return "\n".join(out)
+
+
 def _groups(rows: list) -> dict:
     groups = {}
     for r in rows:
@@ -98,6 +114,8 @@ def main(argv=None) -> int:
     harness.add_settings_options(p, default_epochs=1)
     p.add_argument("--eval", action="store_true", help="also evaluate the vectors (not timed)")
     p.add_argument("--timeout", type=float, default=1800, help="seconds per training run (default: %(default)s)")
+    p.add_argument("--time-budget", type=float, default=None,
+                   help="seconds: start no new run after this much time (the rest are marked skipped)")
     p.add_argument("--out", default=None,
                    help="JSON file (default: bench/results/scaling-DATE-HOST.json)")
     a = p.parse_args(argv)
@@ -119,27 +137,44 @@ def main(argv=None) -> int:
                                      dir=harness.CACHE_DIR / "runs"))
     echo = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     rows, corpora = [], {}
+    out = Path(a.out) if a.out else harness.default_out("scaling")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+
+    def save():          # after every run, so a run cut short by a time limit still leaves its rows
+        info["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+        out.write_text(json.dumps({"machine": info, "corpora": corpora, "thread_counts": thread_counts,
+                                   "skipped_thread_counts": skipped, "epochs": a.epochs,
+                                   "work_dir": str(work_dir), "results": rows}, indent=1) + "\n")
+
     for mode_name in a.modes:
         corpus = harness.prepare_corpus(a.corpus, tokens=a.tokens[mode_name], echo=echo)
         corpora[mode_name] = {**asdict(corpus), "path": str(corpus.path)}
         for tool in a.tools:
             for threads in thread_counts:
+                if a.time_budget is not None and time.perf_counter() - started > a.time_budget:
+                    rows.append({"mode": mode_name, "tool": tool, "threads": threads,
+                                 "tokens": corpus.tokens, "status": "skipped",
+                                 "error": "time budget spent"})
+                    continue
                 settings = harness.settings_from_args(a, threads)
                 row = harness.run_one(tool, harness.MODES[mode_name], settings, corpus, work_dir,
                                       timeout=a.timeout, evaluate=a.eval)
                 rows.append(row)
                 msg = (f"{row['wall_s']:.2f} s, {row['words_per_s'] / 1e6:.3f} M words/s"
                        if row.get("wall_s") is not None else f"{row['status'].upper()}: {row['error']}")
+                if row.get("train_words_per_s"):
+                    msg += f" (training loop {row['train_words_per_s'] / 1e6:.3f} M words/s)"
                 echo(f"[scaling] {mode_name:8s} {harness.TOOL_LABELS[tool]:9s} {threads:3d} threads: {msg}")
+                save()
                 if row["status"] == "skipped":
                     break                       # not installed: no point trying other thread counts
-    info["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
-    out = Path(a.out) if a.out else harness.default_out("scaling")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": info, "corpora": corpora, "thread_counts": thread_counts,
-                               "skipped_thread_counts": skipped, "epochs": a.epochs,
-                               "work_dir": str(work_dir), "results": rows}, indent=1) + "\n")
+    save()
     print(scaling_table(rows, thread_counts), flush=True)
+    if any(r.get("train_words_per_s") for r in rows):
+        print("\nw2v training loop alone (words/s from its summary; no start-up or vocabulary pass):\n",
+              flush=True)
+        print(training_phase_table(rows, thread_counts), flush=True)
     echo(f"\n[scaling] wrote {out}")
     return 0 if all(r["status"] in ("ok", "skipped") for r in rows) else 1
 
