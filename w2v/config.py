@@ -29,9 +29,6 @@ class TrainConfig:
     ns_exponent: float = 0.75        # noise distribution is counts ** ns_exponent
     hs: bool = False                 # hierarchical softmax over a Huffman tree
     sg_batch: bool = True            # skip-gram: one step per window, noise shared (HogBatch)
-    hot_rows: int = 128              # with threads > 1: rows of the most frequent words (and
-                                     # Huffman nodes nearest the root) each thread stages
-                                     # privately, syncing every 256 centre words (0 = off)
     sample: float = 1e-3             # subsampling threshold t (0 = off)
     min_count: int = 5               # drop words seen fewer times
     max_vocab_size: Optional[int] = None  # prune while counting above this many types
@@ -70,7 +67,7 @@ class TrainConfig:
                 raise ConfigError(f"--{option.replace('_', '-')}: {message}")
 
         for name in ("size", "window", "threads", "epochs", "min_count",
-                     "max_sentence_length", "max_word_bytes", "negative", "seed", "hot_rows"):
+                     "max_sentence_length", "max_word_bytes", "negative", "seed"):
             value = getattr(self, name)
             need(isinstance(value, int) and not isinstance(value, bool), name,
                  f"must be an integer, got {value!r}")
@@ -85,8 +82,6 @@ class TrainConfig:
         need(self.max_sentence_length >= 1, "max_sentence_length",
              f"must be at least 1, got {self.max_sentence_length}")
         need(self.max_word_bytes >= 1, "max_word_bytes", f"must be at least 1, got {self.max_word_bytes}")
-        need(0 <= self.hot_rows <= 1_000_000, "hot_rows",
-             f"must be between 0 and 1000000, got {self.hot_rows}")
         need(0 <= self.seed < 2 ** 63, "seed", f"must be between 0 and 2**63-1, got {self.seed}")
         need(_is_number(self.sample) and 0 <= self.sample < 1, "sample",
              f"must be in [0, 1), got {self.sample!r}")

@@ -202,8 +202,7 @@ def run_epochs(model: Model, encoded: EncodedCorpus, epochs: int, *,
         window=config.window, shrink_window=config.shrink_window, compute_loss=config.compute_loss,
         sg_batch=config.sg_batch,
         max_sentence_length=config.max_sentence_length, start_alpha=start_alpha,
-        end_alpha=end_alpha, total_words=total_words, n_threads=n_threads,
-        hot_rows=config.hot_rows if n_threads > 1 else 0)   # one thread: nothing to contend with
+        end_alpha=end_alpha, total_words=total_words, n_threads=n_threads)
     bounds = shards(encoded, n_threads)
     first_epoch = len(model.epoch_losses)
     reporter.stage("training", max(total_words, 1))
