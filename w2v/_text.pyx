@@ -22,7 +22,7 @@ One :class:`TokenTable` serves both passes over the corpus:
    into pieces (never truncated).
 """
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcmp, memcpy
 
 import numpy as np
@@ -53,20 +53,70 @@ cdef extern from *:
 
 
 cdef enum:
-    EMPTY_SLOT = -1
     MIN_CAPACITY = 1 << 16
+
+# A slot holds 0 (empty) or the entry's hash's top 32 bits and (entry index + 1) in the low
+# 32 bits: a probe rejects other tokens on the tag alone, without touching the entry arrays.
+cdef uint64_t EMPTY_SLOT = 0
+cdef uint64_t INDEX_MASK = 0xFFFFFFFFu
+cdef int64_t MAX_ENTRIES = 0xFFFFFFFEu
 
 
 cdef inline bint is_space(unsigned char c) noexcept nogil:
     return c == 32 or (c >= 9 and c <= 13)
 
 
-cdef inline uint64_t fnv1a(const unsigned char *s, Py_ssize_t n) noexcept nogil:
-    cdef uint64_t h = 14695981039346656037ULL
+cdef inline uint64_t token_hash(const unsigned char *s, Py_ssize_t n) noexcept nogil:
+    """64-bit hash of a token, 8 bytes per multiply (most tokens take one or two):
+    each word is folded in with a multiply and shift; a final mix spreads the bits
+    so that both the slot (low bits) and the tag (high bits) are well distributed."""
+    cdef uint64_t h = 0x9E3779B97F4A7C15ULL ^ (<uint64_t> n * 0xC2B2AE3D27D4EB4FULL)
+    cdef uint64_t v
     cdef Py_ssize_t i
+    while n >= 8:
+        memcpy(&v, s, 8)
+        h = (h ^ v) * 0xFF51AFD7ED558CCDULL
+        h ^= h >> 32
+        s += 8
+        n -= 8
+    if n > 0:
+        v = 0
+        for i in range(n):
+            v |= (<uint64_t> s[i]) << (8 * i)
+        h = (h ^ v) * 0xFF51AFD7ED558CCDULL
+        h ^= h >> 32
+    h = (h ^ (h >> 33)) * 0xC4CEB9FE1A85EC53ULL
+    return h ^ (h >> 29)
+
+
+cdef inline uint64_t head_bytes(const unsigned char *s, Py_ssize_t n) noexcept nogil:
+    """A token's first (up to) 8 bytes as a little-endian integer, zero-padded."""
+    cdef uint64_t v = 0
+    cdef Py_ssize_t i
+    if n >= 8:
+        memcpy(&v, s, 8)
+        return v
     for i in range(n):
-        h = (h ^ s[i]) * 1099511628211ULL
-    return h
+        v |= (<uint64_t> s[i]) << (8 * i)
+    return v
+
+
+cdef struct Entry:
+    uint64_t head             # the first 8 bytes: tokens that short compare in one go
+    int64_t count
+    int64_t offset            # where its bytes start in the arena
+    int32_t length
+
+
+cdef inline bint same_bytes(const unsigned char *a, const unsigned char *b, Py_ssize_t n) noexcept nogil:
+    """memcmp(a, b, n) == 0, inline for the short tokens that are nearly all of a corpus."""
+    cdef Py_ssize_t i
+    if n > 16:
+        return memcmp(a, b, n) == 0
+    for i in range(n):
+        if a[i] != b[i]:
+            return False
+    return True
 
 
 cdef inline Py_ssize_t utf8_cut(const unsigned char *s, Py_ssize_t n, Py_ssize_t limit) noexcept nogil:
@@ -83,12 +133,10 @@ cdef inline Py_ssize_t utf8_cut(const unsigned char *s, Py_ssize_t n, Py_ssize_t
 cdef class TokenTable:
     """Hash table of distinct tokens: counts them, then encodes text to ids."""
 
-    cdef int64_t *slots          # capacity slots: entry index or EMPTY_SLOT
+    cdef uint64_t *slots         # capacity slots: tag | entry index + 1, or EMPTY_SLOT
     cdef int64_t capacity        # power of two
     cdef uint64_t *hashes        # per entry
-    cdef int64_t *offsets        # per entry: start of its bytes in arena
-    cdef int32_t *lengths        # per entry: byte length
-    cdef int64_t *counts         # per entry
+    cdef Entry *records          # per entry: count, bytes (first 8 inline), where in arena
     cdef int32_t *ids            # per entry: vocabulary id or -1 (encoding pass)
     cdef int64_t n_entries, entries_cap
     cdef unsigned char *arena
@@ -121,57 +169,57 @@ cdef class TokenTable:
         self.max_entries = max_entries
         self.min_reduce = 1
         self.capacity = MIN_CAPACITY
-        self.slots = <int64_t *> malloc(self.capacity * sizeof(int64_t))
+        self.slots = <uint64_t *> calloc(self.capacity, sizeof(uint64_t))
         self.entries_cap = MIN_CAPACITY // 2
         self.hashes = <uint64_t *> malloc(self.entries_cap * sizeof(uint64_t))
-        self.offsets = <int64_t *> malloc(self.entries_cap * sizeof(int64_t))
-        self.lengths = <int32_t *> malloc(self.entries_cap * sizeof(int32_t))
-        self.counts = <int64_t *> malloc(self.entries_cap * sizeof(int64_t))
+        self.records = <Entry *> malloc(self.entries_cap * sizeof(Entry))
         self.arena_cap = 1 << 20
         self.arena = <unsigned char *> malloc(self.arena_cap)
         self.carry = <unsigned char *> malloc(max_word_bytes + 8)
-        if (self.slots == NULL or self.hashes == NULL or self.offsets == NULL or self.lengths == NULL
-                or self.counts == NULL or self.arena == NULL or self.carry == NULL):
+        if (self.slots == NULL or self.hashes == NULL or self.records == NULL
+                or self.arena == NULL or self.carry == NULL):
             raise MemoryError()
-        cdef int64_t i
-        for i in range(self.capacity):
-            self.slots[i] = EMPTY_SLOT
 
     def __dealloc__(self):
-        free(self.slots); free(self.hashes); free(self.offsets); free(self.lengths)
-        free(self.counts); free(self.ids); free(self.arena); free(self.carry)
+        free(self.slots); free(self.hashes); free(self.records)
+        free(self.ids); free(self.arena); free(self.carry)
         free(self.out_ids); free(self.out_starts); free(self.out_line_start)
 
     def __len__(self):
         return self.n_entries
 
     # ---------------------------------------------------------------- hash table
-    cdef int64_t find(self, const unsigned char *s, Py_ssize_t n, uint64_t h) noexcept nogil:
-        """Slot holding the token, or the empty slot where it would go."""
+    cdef int64_t find(self, const unsigned char *s, Py_ssize_t n, uint64_t h,
+                      int64_t *slot) noexcept nogil:
+        """The token's entry index, or -1 with ``slot[0]`` the empty slot where it would go."""
         cdef int64_t mask = self.capacity - 1
         cdef int64_t pos = <int64_t> (h & <uint64_t> mask)
+        cdef uint64_t v, tag = h >> 32, head = head_bytes(s, n)
         cdef int64_t e
+        cdef Entry *ent
         while True:
-            e = self.slots[pos]
-            if e == EMPTY_SLOT:
-                return pos
-            if (self.hashes[e] == h and self.lengths[e] == n
-                    and memcmp(self.arena + self.offsets[e], s, n) == 0):
-                return pos
+            v = self.slots[pos]
+            if v == EMPTY_SLOT:
+                slot[0] = pos
+                return -1
+            if (v >> 32) == tag:
+                e = <int64_t> (v & INDEX_MASK) - 1
+                ent = &self.records[e]
+                if ent.length == n and ent.head == head and (
+                        n <= 8 or same_bytes(self.arena + ent.offset + 8, s + 8, n - 8)):
+                    return e
             pos = (pos + 1) & mask
 
     cdef int rehash(self, int64_t new_capacity) noexcept nogil:
-        cdef int64_t *new_slots = <int64_t *> malloc(new_capacity * sizeof(int64_t))
+        cdef uint64_t *new_slots = <uint64_t *> calloc(new_capacity, sizeof(uint64_t))
         if new_slots == NULL:
             return -1
         cdef int64_t i, pos, mask = new_capacity - 1
-        for i in range(new_capacity):
-            new_slots[i] = EMPTY_SLOT
         for i in range(self.n_entries):
             pos = <int64_t> (self.hashes[i] & <uint64_t> mask)
             while new_slots[pos] != EMPTY_SLOT:
                 pos = (pos + 1) & mask
-            new_slots[pos] = i
+            new_slots[pos] = ((self.hashes[i] >> 32) << 32) | <uint64_t> (i + 1)
         free(self.slots)
         self.slots = new_slots
         self.capacity = new_capacity
@@ -183,20 +231,16 @@ cdef class TokenTable:
         p = realloc(self.hashes, cap * sizeof(uint64_t))
         if p == NULL: return -1
         self.hashes = <uint64_t *> p
-        p = realloc(self.offsets, cap * sizeof(int64_t))
+        p = realloc(self.records, cap * sizeof(Entry))
         if p == NULL: return -1
-        self.offsets = <int64_t *> p
-        p = realloc(self.lengths, cap * sizeof(int32_t))
-        if p == NULL: return -1
-        self.lengths = <int32_t *> p
-        p = realloc(self.counts, cap * sizeof(int64_t))
-        if p == NULL: return -1
-        self.counts = <int64_t *> p
+        self.records = <Entry *> p
         self.entries_cap = cap
         return 0
 
     cdef int insert(self, int64_t pos, const unsigned char *s, Py_ssize_t n, uint64_t h) noexcept nogil:
         cdef void *p
+        if self.n_entries >= MAX_ENTRIES:
+            return -1            # 2**32 - 1 distinct tokens: beyond what the slots can index
         if self.n_entries == self.entries_cap and self.grow_entries() != 0:
             return -1
         while self.arena_len + n > self.arena_cap:
@@ -207,11 +251,12 @@ cdef class TokenTable:
         memcpy(self.arena + self.arena_len, s, n)
         cdef int64_t e = self.n_entries
         self.hashes[e] = h
-        self.offsets[e] = self.arena_len
-        self.lengths[e] = <int32_t> n
-        self.counts[e] = 1
+        self.records[e].offset = self.arena_len
+        self.records[e].length = <int32_t> n
+        self.records[e].count = 1
+        self.records[e].head = head_bytes(s, n)
         self.arena_len += n
-        self.slots[pos] = e
+        self.slots[pos] = ((h >> 32) << 32) | <uint64_t> (e + 1)
         self.n_entries += 1
         if self.n_entries * 2 > self.capacity:
             return self.rehash(self.capacity * 2)
@@ -230,13 +275,13 @@ cdef class TokenTable:
             kept = 0
             new_len = 0
             for i in range(self.n_entries):
-                if self.counts[i] > self.min_reduce:
-                    memcpy(new_arena + new_len, self.arena + self.offsets[i], self.lengths[i])
+                if self.records[i].count > self.min_reduce:
+                    memcpy(new_arena + new_len, self.arena + self.records[i].offset,
+                           self.records[i].length)
                     self.hashes[kept] = self.hashes[i]
-                    self.lengths[kept] = self.lengths[i]
-                    self.counts[kept] = self.counts[i]
-                    self.offsets[kept] = new_len
-                    new_len += self.lengths[i]
+                    self.records[kept] = self.records[i]
+                    self.records[kept].offset = new_len
+                    new_len += self.records[i].length
                     kept += 1
             free(self.arena)
             self.arena = new_arena
@@ -255,19 +300,19 @@ cdef class TokenTable:
             self.truncated_words += 1
             n = cut
         self.tokens += 1
-        cdef uint64_t h = fnv1a(s, n)
-        cdef int64_t pos = self.find(s, n, h)
-        cdef int64_t e = self.slots[pos]
+        cdef uint64_t h = token_hash(s, n)
+        cdef int64_t pos = 0
+        cdef int64_t e = self.find(s, n, h, &pos)
         if not self.encoding:
-            if e != EMPTY_SLOT:
-                self.counts[e] += 1
+            if e >= 0:
+                self.records[e].count += 1
                 return 0
             if self.insert(pos, s, n, h) != 0:
                 return -1
             if self.max_entries > 0 and self.n_entries > self.max_entries:
                 return self.prune()
             return 0
-        if e == EMPTY_SLOT or self.ids[e] < 0:
+        if e < 0 or self.ids[e] < 0:
             return 0
         return self.push_id(self.ids[e])
 
@@ -372,20 +417,21 @@ cdef class TokenTable:
     def entries(self):
         """All distinct tokens counted: (list of bytes, int64 counts array)."""
         cdef int64_t i
-        words = [self.arena[self.offsets[i]:self.offsets[i] + self.lengths[i]]
+        words = [self.arena[self.records[i].offset:self.records[i].offset + self.records[i].length]
                  for i in range(self.n_entries)]
         counts = np.empty(self.n_entries, dtype=np.int64)
         cdef int64_t[::1] cv = counts
         for i in range(self.n_entries):
-            cv[i] = self.counts[i]
+            cv[i] = self.records[i].count
         return words, counts
 
     def lookup_count(self, bytes word):
         """Count of one token (0 if absent); for tests."""
         cdef const unsigned char *s = word
         cdef Py_ssize_t n = len(word)
-        cdef int64_t e = self.slots[self.find(s, n, fnv1a(s, n))]
-        return 0 if e == EMPTY_SLOT else self.counts[e]
+        cdef int64_t pos = 0
+        cdef int64_t e = self.find(s, n, token_hash(s, n), &pos)
+        return 0 if e < 0 else self.records[e].count
 
     def start_encoding(self, const int32_t[::1] entry_ids, int64_t max_sentence_length,
                        int64_t expected_tokens=0):
