@@ -110,6 +110,32 @@ def test_invalid_utf8_replaced_or_strict(tmp_path):
         vocab.build(str(path), TrainConfig(min_count=1, encoding_errors="strict"))
 
 
+def test_min_count_applies_after_merging_invalid_utf8_variants(tmp_path):
+    # each byte spelling occurs once; only merged do they reach min_count=2, and the
+    # encoding pass must map every spelling to the merged word
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"caf\xe9 ok caf\xe8 ok rare\n")
+    v, enc = vocab.build(str(path), TrainConfig(min_count=2))
+    assert dict(zip(v.words, v.counts)) == {"ok": 2, "caf\ufffd": 2}
+    assert enc.n_words == 4
+    # with errors="ignore", "ab\xff" decodes to the ASCII word "ab", seen once as itself
+    path.write_bytes(b"ab\xff ab zz zz\n")
+    v, enc = vocab.build(str(path), TrainConfig(min_count=2, encoding_errors="ignore"))
+    assert dict(zip(v.words, v.counts)) == {"ab": 2, "zz": 2}
+    assert enc.n_words == 4
+
+
+def test_selected_entries_skips_rare_ascii_but_keeps_non_ascii():
+    t = _text.TokenTable(1000)
+    t.feed("a a a b b c \u00e9t\u00e9 d\n".encode())
+    t.finish()
+    index, words, counts = t.selected_entries(2)
+    assert words == [b"a", b"b", "\u00e9t\u00e9".encode()]
+    assert counts.tolist() == [3, 2, 1]
+    all_words, _ = t.entries()
+    assert [all_words[i] for i in index] == words
+
+
 def test_pruning_bounds_distinct_entries_and_keeps_frequent_words():
     rng = np.random.default_rng(0)
     common = [f"common{i}" for i in range(20)]

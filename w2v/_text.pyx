@@ -106,6 +106,7 @@ cdef struct Entry:
     int64_t count
     int64_t offset            # where its bytes start in the arena
     int32_t length
+    uint8_t non_ascii         # some byte >= 0x80 (only such words can decode to the same text)
 
 
 cdef inline bint same_bytes(const unsigned char *a, const unsigned char *b, Py_ssize_t n) noexcept nogil:
@@ -239,6 +240,7 @@ cdef class TokenTable:
 
     cdef int insert(self, int64_t pos, const unsigned char *s, Py_ssize_t n, uint64_t h) noexcept nogil:
         cdef void *p
+        cdef Py_ssize_t i
         if self.n_entries >= MAX_ENTRIES:
             return -1            # 2**32 - 1 distinct tokens: beyond what the slots can index
         if self.n_entries == self.entries_cap and self.grow_entries() != 0:
@@ -255,6 +257,9 @@ cdef class TokenTable:
         self.records[e].length = <int32_t> n
         self.records[e].count = 1
         self.records[e].head = head_bytes(s, n)
+        self.records[e].non_ascii = 0
+        for i in range(n):
+            self.records[e].non_ascii |= s[i] >> 7
         self.arena_len += n
         self.slots[pos] = ((h >> 32) << 32) | <uint64_t> (e + 1)
         self.n_entries += 1
@@ -424,6 +429,28 @@ cdef class TokenTable:
         for i in range(self.n_entries):
             cv[i] = self.records[i].count
         return words, counts
+
+    def selected_entries(self, int64_t min_count):
+        """The entries counted at least ``min_count`` times, plus every non-ASCII one
+        (only those can merge with another after decoding invalid UTF-8):
+        (int64 entry indices, list of bytes, int64 counts). Rarer ASCII tokens, most of
+        a large corpus's distinct tokens, never become Python objects."""
+        cdef int64_t i, n = 0
+        for i in range(self.n_entries):
+            if self.records[i].count >= min_count or self.records[i].non_ascii:
+                n += 1
+        index = np.empty(n, dtype=np.int64)
+        counts = np.empty(n, dtype=np.int64)
+        cdef int64_t[::1] iv = index, cv = counts
+        cdef int64_t k = 0
+        for i in range(self.n_entries):
+            if self.records[i].count >= min_count or self.records[i].non_ascii:
+                iv[k] = i
+                cv[k] = self.records[i].count
+                k += 1
+        words = [self.arena[self.records[i].offset:self.records[i].offset + self.records[i].length]
+                 for i in index]
+        return index, words, counts
 
     def lookup_count(self, bytes word):
         """Count of one token (0 if absent); for tests."""

@@ -8,6 +8,7 @@ worker hit after all threads have stopped.
 """
 from __future__ import annotations
 
+import ctypes
 import math
 import threading
 import time
@@ -132,7 +133,21 @@ def build_corpus(corpus, config: TrainConfig, reporter: Optional[ProgressReporte
     vocab, encoded = build(corpus, config, on_progress)
     reporter.end_stage()
     check_vocab(vocab, config)
+    _return_freed_heap()
     return vocab, encoded
+
+
+def _return_freed_heap() -> None:
+    """Hand the heap pages freed by the counting table back to the OS.
+
+    glibc keeps freed heap memory for reuse (about 10 MB after counting a 17 M-token
+    corpus), which would then sit beside the weights for the whole run. A no-op
+    where there is no ``malloc_trim`` (not glibc)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def check_vocab(vocab: Vocab, config: TrainConfig) -> None:

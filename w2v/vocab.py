@@ -73,8 +73,10 @@ def _count(source, config: TrainConfig, progress):
     _scan(source, table, "vocab", progress)
     if table.tokens == 0:
         raise CorpusError("the corpus contains no words (it is empty or only whitespace)")
-    byte_words, counts = table.entries()
-    vocab, entry_ids = _select(byte_words, counts, config)
+    # with errors="ignore" an invalid word can decode to any ASCII word: look at them all
+    floor = 1 if config.encoding_errors == "ignore" else config.min_count
+    entry_index, byte_words, counts = table.selected_entries(floor)
+    vocab, entry_ids = _select(byte_words, counts, config, entry_index, len(table))
     vocab.raw_tokens = table.tokens
     vocab.pruned = table.prunes > 0
     vocab.truncated_words = table.truncated_words
@@ -95,12 +97,15 @@ def _scan(source, table: TokenTable, stage: str, progress) -> None:
     table.finish()
 
 
-def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig):
+def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig,
+            entry_index: np.ndarray, n_entries: int):
     """Decode, merge words equal after decoding, apply min_count, sort.
 
-    Returns the :class:`Vocab` and, for each table entry, its id (or -1)."""
+    ``byte_words``/``counts`` are the table entries ``entry_index`` (those that can
+    reach min_count). Returns the :class:`Vocab` and, for each of the ``n_entries``
+    table entries, its id (or -1)."""
     words = [_decode(w, config.encoding_errors) for w in byte_words]
-    distinct = len(words)
+    distinct = n_entries
     merged_counts = counts
     if len(set(words)) != len(words):
         # several byte strings decode to the same text (invalid UTF-8 replaced): merge them
@@ -123,13 +128,13 @@ def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig):
     entries_sorted = keep[order]
     vocab = Vocab(words=[words[e] for e in entries_sorted], counts=kept_counts[order].astype(np.int64),
                   distinct_tokens=distinct)
-    entry_ids = np.full(len(words), -1, dtype=np.int32)
-    entry_ids[entries_sorted] = np.arange(len(entries_sorted), dtype=np.int32)
+    entry_ids = np.full(n_entries, -1, dtype=np.int32)
+    entry_ids[entry_index[entries_sorted]] = np.arange(len(entries_sorted), dtype=np.int32)
     if merged_counts is not counts:
         index = vocab.index
         for e, w in enumerate(words):
             if w in index:
-                entry_ids[e] = index[w]
+                entry_ids[entry_index[e]] = index[w]
     return vocab, entry_ids
 
 
