@@ -2,7 +2,7 @@
 // gcc -O2 -march=native -pthread bench/scaling_probe.c -o probe -lm && ./probe
 // compute: FMA chains in registers (no memory); private: random 100-float rows of a
 // per-thread 40 MB table, dot + axpy (cache/memory, no sharing); shared: the same on one
-// table all threads write (Zipf-ish hot rows: Hogwild contention).
+// table all threads write (a mildly skewed row choice; no row is hot).
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
