@@ -211,6 +211,41 @@ cpdef uint64_t thread_seed(uint64_t seed, uint64_t thread_id, uint64_t epoch):
     return next_random(&s)
 
 
+def vose_alias(double[::1] scaled, double[::1] prob, int32_t[::1] alias):
+    """Vose's alias construction, in place (see :func:`w2v.tables.alias_table`).
+
+    IN  scaled[n]: probabilities times n (overwritten). OUT prob[n] (pre-set to 1)
+    and alias[n] (pre-set to the identity): bucket i keeps itself with probability
+    prob[i], else yields alias[i]. Compiled because a Python loop over a large
+    vocabulary leaves megabytes of float objects behind for the whole run."""
+    cdef Py_ssize_t n = scaled.shape[0], i, n_small = 0, n_large = 0, s, g
+    if prob.shape[0] != n or alias.shape[0] != n:
+        raise ValueError("scaled, prob and alias must have the same length")
+    small_arr = np.empty(n, dtype=np.intp)
+    large_arr = np.empty(n, dtype=np.intp)
+    cdef Py_ssize_t[::1] small = small_arr, large = large_arr
+    with nogil:
+        for i in range(n):
+            if scaled[i] < 1.0:
+                small[n_small] = i
+                n_small += 1
+            else:
+                large[n_large] = i
+                n_large += 1
+        while n_small > 0 and n_large > 0:
+            n_small -= 1
+            s = small[n_small]
+            g = large[n_large - 1]
+            prob[s] = scaled[s]
+            alias[s] = <int32_t> g
+            scaled[g] = (scaled[g] + scaled[s]) - 1.0
+            if scaled[g] < 1.0:
+                n_large -= 1
+                small[n_small] = g
+                n_small += 1
+    # whatever is left is 1 up to rounding: it always yields itself
+
+
 cdef inline int32_t draw_noise(ThreadState *ts, const Tables *t) noexcept nogil:
     """One draw from the alias table: a uniform bucket, then itself or its alias."""
     cdef uint64_t r = next_random(&ts.rng)

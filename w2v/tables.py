@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._core import vose_alias
+
 #: A threshold meaning "always" (probability 1); the core treats it specially.
 ALWAYS = np.uint32(0xFFFFFFFF)
 
@@ -86,19 +88,7 @@ def alias_table(probabilities: np.ndarray) -> AliasTable:
     scaled = p * n / p.sum()
     alias = np.arange(n, dtype=np.int32)
     prob = np.ones(n, dtype=np.float64)
-    small = [int(i) for i in np.flatnonzero(scaled < 1.0)]
-    large = [int(i) for i in np.flatnonzero(scaled >= 1.0)]
-    scaled = scaled.tolist()
-    while small and large:
-        s = small.pop()
-        g = large[-1]
-        prob[s] = scaled[s]
-        alias[s] = g
-        scaled[g] = (scaled[g] + scaled[s]) - 1.0
-        if scaled[g] < 1.0:
-            large.pop()
-            small.append(g)
-    # whatever is left is 1 up to rounding: always itself (prob stays 1, alias = self)
+    vose_alias(np.ascontiguousarray(scaled), prob, alias)   # small/large stacks, in C
     threshold = _to_threshold(prob)
     threshold[prob >= 1.0] = ALWAYS
     return AliasTable(threshold=threshold, alias=alias)
