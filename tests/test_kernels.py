@@ -122,6 +122,27 @@ def test_numpy_reference_step_sg_ns():
     np.testing.assert_allclose(b, new_out, atol=1e-6)
 
 
+@pytest.mark.parametrize("noise", [[4, 8, 9], [4, 8, 4]], ids=["distinct", "repeated"])
+def test_numpy_reference_step_cbow_ns(noise):
+    """CBOW-mean with noise rows taken one at a time: a row drawn twice sees its first
+    update (the kernel takes the dot products of distinct rows first; same result)."""
+    inp, out_ns, out_hs, huff = make(seed=4, scale=1.0)
+    ctx, target, alpha = [2, 3, 6], 1, 0.2
+    h = inp[ctx].astype(np.float64).mean(axis=0)
+    grad_h = np.zeros(D)
+    new_out = out_ns.astype(np.float64).copy()
+    for row, label in [(target, 1.0)] + [(n, 0.0) for n in noise]:
+        g = alpha * (label - sigmoid(h @ new_out[row]))
+        grad_h += g * new_out[row]
+        new_out[row] += g * h
+    new_in = inp.astype(np.float64).copy()
+    new_in[ctx] += grad_h
+    a, b = inp.copy(), out_ns.copy()
+    _core.py_train_example(a, b, None, None, None, None, None, ctx, target, noise, False, True, alpha)
+    np.testing.assert_allclose(a, new_in, atol=1e-5)
+    np.testing.assert_allclose(b, new_out, atol=1e-5)
+
+
 def test_orthogonal_vectors_loss_log2_and_half_gradient():
     """h . o = 0: each term's loss is log 2 and its gradient factor is +-0.5."""
     inp = np.zeros((V, D), np.float32)

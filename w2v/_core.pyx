@@ -317,6 +317,15 @@ cdef inline double logistic_update(const float *h, float *out_row, float *grad_h
     return loss
 
 
+cdef inline bint all_distinct(const int32_t *ids, int n) noexcept nogil:
+    cdef int a, b
+    for a in range(1, n):
+        for b in range(a):
+            if ids[a] == ids[b]:
+                return False
+    return True
+
+
 cdef double train_example(const Weights *w, const Tables *t, const int32_t *inputs, int n_inputs,
                           int32_t target, const int32_t *noise, int n_noise, int use_hs,
                           int cbow_mean, float alpha, float *hidden, float *grad_hidden,
@@ -372,11 +381,22 @@ cdef double train_example(const Weights *w, const Tables *t, const int32_t *inpu
                                         <float> (1 - t.hs_codes[off + k]), alpha, compute_loss)
             first = last
     if w.output_ns != NULL:
-        loss += logistic_step(h, w.output_ns + <Py_ssize_t> target * dim, grad_hidden, dim,
-                              1.0, alpha, compute_loss)
-        for k in range(n_noise):
-            loss += logistic_step(h, w.output_ns + <Py_ssize_t> noise[k] * dim, grad_hidden,
-                                  dim, 0.0, alpha, compute_loss)
+        if n_noise < PATH_BLOCK and all_distinct(noise, n_noise):
+            # distinct rows (the target is never among the noise): dots first, as for a path
+            xs[0] = dot(h, w.output_ns + <Py_ssize_t> target * dim, dim)
+            for k in range(n_noise):
+                xs[k + 1] = dot(h, w.output_ns + <Py_ssize_t> noise[k] * dim, dim)
+            loss += logistic_update(h, w.output_ns + <Py_ssize_t> target * dim, grad_hidden, dim,
+                                    xs[0], 1.0, alpha, compute_loss)
+            for k in range(n_noise):
+                loss += logistic_update(h, w.output_ns + <Py_ssize_t> noise[k] * dim, grad_hidden,
+                                        dim, xs[k + 1], 0.0, alpha, compute_loss)
+        else:           # a row drawn twice must see its first update: one at a time
+            loss += logistic_step(h, w.output_ns + <Py_ssize_t> target * dim, grad_hidden, dim,
+                                  1.0, alpha, compute_loss)
+            for k in range(n_noise):
+                loss += logistic_step(h, w.output_ns + <Py_ssize_t> noise[k] * dim, grad_hidden,
+                                      dim, 0.0, alpha, compute_loss)
     for k in range(n_inputs):
         row = w.input_vectors + <Py_ssize_t> inputs[k] * dim
         for i in range(dim):
