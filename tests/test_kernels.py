@@ -103,11 +103,10 @@ def test_update_is_minus_alpha_times_gradient(name, inputs, use_ns, use_hs, cbow
     np.testing.assert_array_equal(a[untouched], inp[untouched])
 
 
-def test_numpy_reference_step_sg_ns():
-    """A plain numpy SGD step (upstream x local) gives the same new weights."""
-    inp, out_ns, out_hs, huff = make(seed=3)
-    c, target, noise, alpha = 5, 1, [4, 8], 0.1
-    h = inp[c].astype(np.float64)
+def reference_ns_step(inp, out_ns, inputs, target, noise, alpha):
+    """A plain numpy SGD step (upstream x local), one output row after another, with
+    h the mean of the input rows: the new (input, output) weights in float64."""
+    h = inp[inputs].astype(np.float64).mean(axis=0)
     grad_h = np.zeros(D)
     new_out = out_ns.astype(np.float64).copy()
     for row, label in [(target, 1.0)] + [(n, 0.0) for n in noise]:
@@ -115,7 +114,15 @@ def test_numpy_reference_step_sg_ns():
         grad_h += g * new_out[row]
         new_out[row] += g * h
     new_in = inp.astype(np.float64).copy()
-    new_in[c] += grad_h
+    new_in[inputs] += grad_h
+    return new_in, new_out
+
+
+def test_numpy_reference_step_sg_ns():
+    """A plain numpy SGD step (upstream x local) gives the same new weights."""
+    inp, out_ns, out_hs, huff = make(seed=3)
+    c, target, noise, alpha = 5, 1, [4, 8], 0.1
+    new_in, new_out = reference_ns_step(inp, out_ns, [c], target, noise, alpha)
     a, b = inp.copy(), out_ns.copy()
     _core.py_train_example(a, b, None, None, None, None, None, [c], target, noise, False, True, alpha)
     np.testing.assert_allclose(a, new_in, atol=1e-6)
@@ -128,15 +135,7 @@ def test_numpy_reference_step_cbow_ns(noise):
     update (the kernel takes the dot products of distinct rows first; same result)."""
     inp, out_ns, out_hs, huff = make(seed=4, scale=1.0)
     ctx, target, alpha = [2, 3, 6], 1, 0.2
-    h = inp[ctx].astype(np.float64).mean(axis=0)
-    grad_h = np.zeros(D)
-    new_out = out_ns.astype(np.float64).copy()
-    for row, label in [(target, 1.0)] + [(n, 0.0) for n in noise]:
-        g = alpha * (label - sigmoid(h @ new_out[row]))
-        grad_h += g * new_out[row]
-        new_out[row] += g * h
-    new_in = inp.astype(np.float64).copy()
-    new_in[ctx] += grad_h
+    new_in, new_out = reference_ns_step(inp, out_ns, ctx, target, noise, alpha)
     a, b = inp.copy(), out_ns.copy()
     _core.py_train_example(a, b, None, None, None, None, None, ctx, target, noise, False, True, alpha)
     np.testing.assert_allclose(a, new_in, atol=1e-5)
