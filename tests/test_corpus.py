@@ -126,6 +126,14 @@ def test_pruning_bounds_distinct_entries_and_keeps_frequent_words():
     assert set(common) <= {w.decode() for w in words}
 
 
+def test_pruning_that_leaves_no_word_names_max_vocab_size():
+    """Found by the property tests: the advice was only 'lower --min-count'."""
+    with pytest.raises(CorpusError, match="raise --max-vocab-size"):
+        vocab.build([["a", "b"]], TrainConfig(min_count=1, max_vocab_size=1))
+    with pytest.raises(CorpusError, match="lower --min-count$"):
+        vocab.build([["a", "b", "c"]], TrainConfig(min_count=2))
+
+
 @pytest.mark.parametrize("text", ["", "   \n\n\t "])
 def test_empty_corpus_is_a_clear_error(tmp_path, text):
     path = tmp_path / "empty.txt"

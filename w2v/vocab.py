@@ -74,7 +74,7 @@ def _count(source, config: TrainConfig, progress):
     if table.tokens == 0:
         raise CorpusError("the corpus contains no words (it is empty or only whitespace)")
     byte_words, counts = table.entries()
-    vocab, entry_ids = _select(byte_words, counts, config)
+    vocab, entry_ids = _select(byte_words, counts, config, pruned=table.prunes > 0)
     vocab.raw_tokens = table.tokens
     vocab.pruned = table.prunes > 0
     vocab.truncated_words = table.truncated_words
@@ -95,10 +95,12 @@ def _scan(source, table: TokenTable, stage: str, progress) -> None:
     table.finish()
 
 
-def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig):
+def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig,
+            pruned: bool = False):
     """Decode, merge words equal after decoding, apply min_count, sort.
 
-    Returns the :class:`Vocab` and, for each table entry, its id (or -1)."""
+    Returns the :class:`Vocab` and, for each table entry, its id (or -1). ``pruned``
+    says that counting pruned the table (counts are lower bounds, words may be gone)."""
     words = [_decode(w, config.encoding_errors) for w in byte_words]
     distinct = len(words)
     merged_counts = counts
@@ -114,8 +116,12 @@ def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig):
                 first[w] = e
     keep = np.flatnonzero(merged_counts >= config.min_count)
     if len(keep) == 0:
+        hint = "lower --min-count"
+        if pruned:
+            hint += (f" or raise --max-vocab-size (pruning the counts to "
+                     f"{config.max_vocab_size:,} distinct words dropped the rarer ones)")
         raise CorpusError(f"no word occurs at least min_count={config.min_count} times "
-                          f"({distinct} distinct words); lower --min-count")
+                          f"({distinct} distinct words); {hint}")
     kept_words = np.array([words[e] for e in keep], dtype=object)
     kept_counts = merged_counts[keep]
     # descending count, ties by word: lexsort sorts by the last key first
