@@ -122,10 +122,13 @@ def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig,
                      f"{config.max_vocab_size:,} distinct words dropped the rarer ones)")
         raise CorpusError(f"no word occurs at least min_count={config.min_count} times "
                           f"({distinct} distinct words); {hint}")
-    kept_words = np.array([words[e] for e in keep], dtype=object)
+    kept_words = [words[e] for e in keep]
     kept_counts = merged_counts[keep]
-    # descending count, ties by word: lexsort sorts by the last key first
-    order = np.lexsort((kept_words.astype(str), -kept_counts))
+    # descending count, ties by word: sort by word (Python's str order), then a stable sort
+    # by count. Not numpy's fixed-width str arrays: they drop trailing NULs (wrong ties) and
+    # take (longest word x vocabulary) x 4 bytes
+    order = np.array(sorted(range(len(keep)), key=kept_words.__getitem__), dtype=np.int64)
+    order = order[np.argsort(-kept_counts[order], kind="stable")]
     entries_sorted = keep[order]
     vocab = Vocab(words=[words[e] for e in entries_sorted], counts=kept_counts[order].astype(np.int64),
                   distinct_tokens=distinct)
