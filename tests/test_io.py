@@ -289,6 +289,7 @@ GOOD = [(b"a", (1.0, 2.0)), (b"b", (3.0, 4.0)), (b"c", (5.0, 6.0))]
     (b"2 2\nx 1 nan\ny 3 4\n", "line 2.*NaN"),
     (b"2 2\nx 1 2\ny 1e39 4\n", "line 3.*NaN or infinite"),
     (b"1 2\nx\xff 1 2\n", "line 2 is not valid UTF-8"),
+    (b"2 1\na 1\nb 0.125\x1e30217\n", r"line 3: '0\.125\\x1e30217' is not a number"),  # fuzz
     (b"1" * 5000 + b" 2\n", "vocabulary size .* is larger than"),    # int() refuses 4300+ digits
     (b"0 9999999999999999999\n", "dimension .* is larger than"),    # numpy cannot shape it
 ])

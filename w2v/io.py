@@ -431,8 +431,10 @@ def _parse_floats(numbers: List[bytes], n: int, dim: int, name: str) -> np.ndarr
     if n == 0:
         return np.empty((0, dim), dtype=np.float32)
     try:
+        # split on the single spaces joined here: str.split() would also split on \x1c-\x1f,
+        # which bytes.split() (the row check) keeps inside a token
         text = b" ".join(numbers).decode("ascii")
-        flat = np.array(text.split(), dtype=np.float64)
+        flat = np.array(text.split(" "), dtype=np.float64)
     except (ValueError, UnicodeDecodeError):
         for i, row in enumerate(numbers):       # slow path, only to say where
             for token in row.split():
