@@ -384,6 +384,9 @@ def test_bad_model_files(tmp_path):
         io.read_word2vec(path)
 
 
+DELETE = object()
+
+
 @pytest.mark.parametrize("field,value,message", [
     ("config", 5, "config is 5, not an object"),
     ("config", [1], "config is \\[1\\], not an object"),
@@ -393,6 +396,8 @@ def test_bad_model_files(tmp_path):
     ("epoch_losses", 5, "epoch_losses is 5"),
     ("epoch_losses", ["a"], "epoch_losses is \\['a'\\]"),
     ("history", 7, "history is 7"),
+    ("version", None, "version is None"),
+    ("version", DELETE, "version is None"),       # fuzzing: w2v info raised KeyError
     ("dim", 2 ** 50, "dim is 1,125,899,906,842,624, larger than"),
     ("vocab_size", 2 ** 70, "vocab_size is .* larger than"),
 ])
@@ -403,7 +408,10 @@ def test_model_header_values_of_the_wrong_type_or_size(tmp_path, field, value, m
     data = path.read_bytes()
     header_len = struct.unpack_from("<Q", data, 16)[0]
     header = json.loads(data[24:24 + header_len])
-    raw = json.dumps(dict(header, **{field: value})).encode()
+    header = dict(header, **{field: value})
+    if value is DELETE:
+        del header[field]
+    raw = json.dumps(header).encode()
     path.write_bytes(data[:16] + struct.pack("<Q", len(raw)) + raw + data[24 + len(raw):])
     with pytest.raises(FormatError, match=message):
         io.load_model(path)

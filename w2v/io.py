@@ -664,6 +664,9 @@ def _check_model_header(header, size: int, name: str) -> None:
 
     if not isinstance(header, dict) or header.get("format") != "w2v-model":
         bad("not a w2v-model header")
+    if header.get("version") != FORMAT_VERSION:      # the prefix's version was checked
+        bad(f"version is {_short(header.get('version'))}, the file's prefix says "
+            f"{FORMAT_VERSION}")
     n, dim = header.get("vocab_size"), header.get("dim")
     for key, value, top in (("vocab_size", n, _MAX_WORDS), ("dim", dim, _MAX_DIM)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
