@@ -426,3 +426,14 @@ def test_deeply_nested_model_header_is_a_format_error(tmp_path):
     path.write_bytes(io.MAGIC + struct.pack("<IIQ", 1, 0, len(raw)) + raw)
     with pytest.raises(FormatError, match="nested too deeply"):
         io.load(path)
+
+
+def test_negative_word_count_in_a_model_file(tmp_path):
+    path = tmp_path / "m.w2v"
+    make_model().save(path)
+    off = io.read_model_header(path)["blocks"]["counts"]["offset"]
+    data = bytearray(path.read_bytes())
+    data[off:off + 8] = struct.pack("<q", -1)
+    path.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match="negative word count"):
+        io.load_model(path)

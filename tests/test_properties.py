@@ -25,7 +25,6 @@ from hypothesis.extra import numpy as hnp
 from w2v import TrainConfig, _text, io, vocab
 from w2v.errors import CorpusError, FormatError
 from w2v.model import Model
-from w2v.vectors import Vectors
 
 ASCII_WS = " \t\n\r\x0b\x0c"
 #: W2V_PROPERTY_SCALE=50 runs every property with 50x the examples (a deep local run)
