@@ -6,10 +6,14 @@ bytes with a few numpy operations and never a Python loop per token. Tokens are
 separated by a space; every ``line_tokens``-th token ends its line instead.
 
 Used by bench/stress_vocab.py (tens of millions of distinct tokens) and
-bench/stress_large.py (a > 4 GB file with > 2**31 tokens).
+bench/stress_large.py (a > 4 GB file with > 2**31 tokens), which also share
+:func:`finish`.
 """
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from typing import BinaryIO, Iterable
 
 import numpy as np
@@ -49,3 +53,11 @@ def write_corpus(f: BinaryIO, chunks: Iterable[np.ndarray], width: int, line_tok
     if last and last != b"\n":
         f.write(b"\n")
     return written
+
+
+def finish(result: dict, out: Path) -> None:
+    """Write ``result`` as JSON to ``out``, print it, exit 0 if ``result["ok"]`` else 1."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    sys.exit(0 if result["ok"] else 1)

@@ -25,7 +25,6 @@ The corpus file is deleted at the end unless ``--keep`` is given. The result goe
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -36,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench as harness  # noqa: E402
-from corpus_gen import write_corpus  # noqa: E402
+from corpus_gen import finish, write_corpus  # noqa: E402
 
 WORDS = 26
 LINE_TOKENS = 1000
@@ -119,10 +118,7 @@ def main():
                 if f.exists():
                     f.unlink()
     result["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    sys.exit(0 if result["ok"] else 1)
+    finish(result, a.out)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench as harness  # noqa: E402
-from corpus_gen import write_corpus  # noqa: E402
+from corpus_gen import finish, write_corpus  # noqa: E402
 
 WIDTH = 6                 # base-32 characters a token: ids below 2**30
 LINE_TOKENS = 1000
@@ -147,10 +147,7 @@ def main():
     result["ok"] = bool(bounded["returncode"] == 0 and bounded.get("pruned")
                         and bounded.get("distinct_tokens", 1 << 62) <= a.max_vocab_size
                         and bounded["peak_rss_mb"] <= bound_mb)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    sys.exit(0 if result["ok"] else 1)
+    finish(result, a.out)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ W2V_FUZZ_SCRATCH=$scratch "$python" -m coverage run --data-file="$data" \
     --include='*/w2v/io.py,*/w2v/corpus.py,*/w2v/vocab.py' \
     "$here/fuzz_readers.py" "$target" --replay "$here/corpus/$target"/* 2>/dev/null
 rm -rf "$scratch"
-"$python" -m coverage json --data-file="$data" -o "$data.json" -q
-"$python" - "$data.json" <<'PY'
+"$python" -m coverage json --data-file="$data" -o "$here/logs/coverage-$target.json" -q
+"$python" - "$here/logs/coverage-$target.json" <<'PY'
 import json, sys
 files = json.load(open(sys.argv[1]))["files"]
 ran = total = 0
