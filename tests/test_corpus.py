@@ -3,6 +3,7 @@ import bz2
 import collections
 import gzip
 import lzma
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -52,6 +53,27 @@ def test_vocab_sorted_by_count_then_word():
     v, _ = encode("b a c a b a d\nc d")
     assert v.words == ["a", "b", "c", "d"]
     assert v.counts.tolist() == [3, 2, 2, 2]
+
+
+def test_vocab_ties_follow_python_str_order_even_with_trailing_nul():
+    """numpy str arrays drop trailing NULs, so 'a' and 'a\\0' tied in first-seen order."""
+    v, _ = vocab.build([["a\x00", "b", "a\x00\x00", "a"]], TrainConfig(min_count=1))
+    assert v.words == ["a", "a\x00", "a\x00\x00", "b"]
+
+
+def test_sorting_the_vocabulary_does_not_scale_with_the_longest_word():
+    words = [f"w{i}".encode() for i in range(20000)] + [b"x" * 1000]
+    counts = np.ones(len(words), dtype=np.int64)
+    tracemalloc.start()
+    try:
+        v, _ = vocab._select(words, counts, TrainConfig(min_count=1),
+                             np.arange(len(words)), len(words))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert v.words[0] == "w0" and v.words[-1] == "x" * 1000
+    # a fixed-width str array of them alone would take 20,001 x 1,000 x 4 bytes = 80 MB
+    assert peak < 20 << 20, peak
 
 
 def test_min_count_and_encoding_skip_rare_words():
@@ -150,6 +172,14 @@ def test_pruning_bounds_distinct_entries_and_keeps_frequent_words():
     assert t.prunes > 0
     words, counts = t.entries()
     assert set(common) <= {w.decode() for w in words}
+
+
+def test_pruning_that_leaves_no_word_names_max_vocab_size():
+    """Found by the property tests: the advice was only 'lower --min-count'."""
+    with pytest.raises(CorpusError, match="raise --max-vocab-size"):
+        vocab.build([["a", "b"]], TrainConfig(min_count=1, max_vocab_size=1))
+    with pytest.raises(CorpusError, match="lower --min-count$"):
+        vocab.build([["a", "b", "c"]], TrainConfig(min_count=2))
 
 
 @pytest.mark.parametrize("text", ["", "   \n\n\t "])

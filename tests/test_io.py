@@ -289,6 +289,9 @@ GOOD = [(b"a", (1.0, 2.0)), (b"b", (3.0, 4.0)), (b"c", (5.0, 6.0))]
     (b"2 2\nx 1 nan\ny 3 4\n", "line 2.*NaN"),
     (b"2 2\nx 1 2\ny 1e39 4\n", "line 3.*NaN or infinite"),
     (b"1 2\nx\xff 1 2\n", "line 2 is not valid UTF-8"),
+    (b"2 1\na 1\nb 0.125\x1e30217\n", r"line 3: '0\.125\\x1e30217' is not a number"),  # fuzz
+    (b"1" * 5000 + b" 2\n", "vocabulary size .* is larger than"),    # int() refuses 4300+ digits
+    (b"0 9999999999999999999\n", "dimension .* is larger than"),    # numpy cannot shape it
 ])
 def test_bad_word2vec_files_raise_format_error(tmp_path, content, message):
     path = tmp_path / "bad.bin"
@@ -296,6 +299,13 @@ def test_bad_word2vec_files_raise_format_error(tmp_path, content, message):
     with pytest.raises(FormatError, match=message) as info:
         io.load(path)
     assert "\n" not in str(info.value)
+
+
+def test_leading_zeros_in_the_header_are_not_size(tmp_path):
+    path = tmp_path / "zeros.txt"
+    path.write_bytes(b"0001 0000000000000000000000000002\nx 1.5 2\n")
+    vecs = io.load(path)
+    assert vecs.words == ["x"] and vecs.matrix.tolist() == [[1.5, 2.0]]
 
 
 def test_missing_file_and_directory(tmp_path):
@@ -372,3 +382,58 @@ def test_bad_model_files(tmp_path):
         io.load(write(data[:off] + b"\xff" + data[off + 1:]))
     with pytest.raises(FormatError, match="is a w2v model file"):
         io.read_word2vec(path)
+
+
+DELETE = object()
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("config", 5, "config is 5, not an object"),
+    ("config", [1], "config is \\[1\\], not an object"),
+    ("config", {"extra": 5, "x": 1}, "config.extra is 5"),
+    ("config", {"size": "x"}, "bad training settings.*--size"),
+    ("config", {"window": 10 ** 9}, "bad training settings.*--window"),
+    ("epoch_losses", 5, "epoch_losses is 5"),
+    ("epoch_losses", ["a"], "epoch_losses is \\['a'\\]"),
+    ("history", 7, "history is 7"),
+    ("version", None, "version is None"),
+    ("version", DELETE, "version is None"),       # fuzzing: w2v info raised KeyError
+    ("dim", 2 ** 50, "dim is 1,125,899,906,842,624, larger than"),
+    ("vocab_size", 2 ** 70, "vocab_size is .* larger than"),
+])
+def test_model_header_values_of_the_wrong_type_or_size(tmp_path, field, value, message):
+    """Found by the property tests: these raised AttributeError, TypeError or ValueError."""
+    path = tmp_path / "m.w2v"
+    make_model().save(path)
+    data = path.read_bytes()
+    header_len = struct.unpack_from("<Q", data, 16)[0]
+    header = json.loads(data[24:24 + header_len])
+    header = dict(header, **{field: value})
+    if value is DELETE:
+        del header[field]
+    raw = json.dumps(header).encode()
+    path.write_bytes(data[:16] + struct.pack("<Q", len(raw)) + raw + data[24 + len(raw):])
+    with pytest.raises(FormatError, match=message):
+        io.load_model(path)
+    if field != "config" or not isinstance(value, dict) or "extra" in value:
+        with pytest.raises(FormatError, match=message):
+            io.info(path)
+
+
+def test_deeply_nested_model_header_is_a_format_error(tmp_path):
+    raw = b'{"a": ' + b"[" * 100000 + b"]" * 100000 + b"}"
+    path = tmp_path / "m.w2v"
+    path.write_bytes(io.MAGIC + struct.pack("<IIQ", 1, 0, len(raw)) + raw)
+    with pytest.raises(FormatError, match="nested too deeply"):
+        io.load(path)
+
+
+def test_negative_word_count_in_a_model_file(tmp_path):
+    path = tmp_path / "m.w2v"
+    make_model().save(path)
+    off = io.read_model_header(path)["blocks"]["counts"]["offset"]
+    data = bytearray(path.read_bytes())
+    data[off:off + 8] = struct.pack("<q", -1)
+    path.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match="negative word count"):
+        io.load_model(path)

@@ -148,3 +148,15 @@ def test_long_lines_are_trained_not_dropped(tmp_path):
     model = w2v.train([one_line], size=20, epochs=2, threads=2, max_sentence_length=1000,
                       min_count=1, sample=0)
     assert model.history[-1]["words"] == 2 * len(one_line)
+
+
+def test_a_worker_error_is_re_raised_after_every_thread_stopped(monkeypatch):
+    """Thread 1 gets an impossible sentence range (the core raises ValueError in that
+    worker); train() re-raises it on the calling thread instead of returning a model."""
+    def broken_shards(encoded, n):
+        bounds = np.linspace(0, encoded.n_sentences, n + 1).astype(np.int64)
+        bounds[1], bounds[2] = bounds[2], bounds[1]           # shard 1: last < first
+        return bounds
+    monkeypatch.setattr(trainer, "shards", broken_shards)
+    with pytest.raises(ValueError, match="bad sentence range"):
+        w2v.train(generate_sentences(500, seed=1), threads=3, epochs=1, size=8, min_count=1)

@@ -57,6 +57,10 @@ EXTENSIONS = {".bin": "bin", ".txt": "txt", ".vec": "txt", ".w2v": "model"}
 _MAX_HEADER_LINE = 256                     # bytes; "V D\n" is far shorter
 _MAX_WORD_BYTES = 1 << 16                  # a word longer than this means a corrupt file
 _MAX_JSON_HEADER = 64 << 20
+# sizes beyond these cannot even shape an empty array (numpy: 4 * dim must fit in 63 bits),
+# so they mean a corrupt header; real files have far smaller ones
+_MAX_WORDS = 2 ** 63 - 1
+_MAX_DIM = 2 ** 48
 _UNICODE_ERRORS = ("strict", "replace", "ignore")
 _TEXT_BLOCK_ROWS = 2000
 
@@ -327,11 +331,15 @@ def _parse_header(data: bytes, name: str) -> Tuple[int, int, int]:
         raise FormatError(f"{name}: bad word2vec header {_show(data[:end])} at line 1: expected "
                           f"two integers 'VOCAB_SIZE DIM'")
     values = []
-    for label, p in zip(("vocabulary size", "dimension"), parts):
+    for label, p, top in zip(("vocabulary size", "dimension"), parts, (_MAX_WORDS, _MAX_DIM)):
         if not p.isdigit():
             raise FormatError(f"{name}: bad word2vec header {_show(data[:end])} at line 1: "
                               f"{label} {_show(p)} is not a non-negative integer")
-        values.append(int(p))
+        digits = p.lstrip(b"0")     # int() refuses more than 4300 digits: check the length first
+        if len(digits) > len(str(top)) or int(digits or b"0") > top:
+            raise FormatError(f"{name}: bad word2vec header {_show(data[:end])} at line 1: "
+                              f"{label} {_show(p)} is larger than {top:,}")
+        values.append(int(digits or b"0"))
     n_words, dim = values
     if dim < 1:
         raise FormatError(f"{name}: bad word2vec header at line 1: dimension must be at least 1, "
@@ -423,8 +431,10 @@ def _parse_floats(numbers: List[bytes], n: int, dim: int, name: str) -> np.ndarr
     if n == 0:
         return np.empty((0, dim), dtype=np.float32)
     try:
+        # split on the single spaces joined here: str.split() would also split on \x1c-\x1f,
+        # which bytes.split() (the row check) keeps inside a token
         text = b" ".join(numbers).decode("ascii")
-        flat = np.array(text.split(), dtype=np.float64)
+        flat = np.array(text.split(" "), dtype=np.float64)
     except (ValueError, UnicodeDecodeError):
         for i, row in enumerate(numbers):       # slow path, only to say where
             for token in row.split():
@@ -602,8 +612,8 @@ def load_model(path, mmap: bool = True):
         config = TrainConfig(size=header["dim"])
     else:
         try:
-            config = TrainConfig.from_dict(config_dict)
-        except TypeError as e:
+            config = TrainConfig.from_dict(config_dict).validate()
+        except (TypeError, ConfigError) as e:
             raise FormatError(f"{os.fspath(path)}: bad training settings in the header: {e}") \
                 from None
     return Model(config=config, words=words, counts=arrays["counts"],
@@ -640,9 +650,10 @@ def _parse_model_header(f, size: int, name: str) -> dict:
     raw = f.read(header_len)
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:   # RecursionError: [[[[...
+        why = "nested too deeply" if isinstance(e, RecursionError) else e
         raise FormatError(f"{name}: corrupt model file header (bytes {_PREFIX.size}.."
-                          f"{_PREFIX.size + header_len}): {e}") from None
+                          f"{_PREFIX.size + header_len}): {why}") from None
     _check_model_header(header, size, name)
     return header
 
@@ -653,12 +664,30 @@ def _check_model_header(header, size: int, name: str) -> None:
 
     if not isinstance(header, dict) or header.get("format") != "w2v-model":
         bad("not a w2v-model header")
+    if header.get("version") != FORMAT_VERSION:      # the prefix's version was checked
+        bad(f"version is {_short(header.get('version'))}, the file's prefix says "
+            f"{FORMAT_VERSION}")
     n, dim = header.get("vocab_size"), header.get("dim")
-    for key, value in (("vocab_size", n), ("dim", dim)):
+    for key, value, top in (("vocab_size", n, _MAX_WORDS), ("dim", dim, _MAX_DIM)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             bad(f"{key} is {value!r}, not a non-negative integer")
+        if value > top:
+            bad(f"{key} is {value:,}, larger than {top:,}")
     if dim < 1:
         bad("dim must be at least 1")
+    config = header.get("config")
+    if config is not None and not isinstance(config, dict):
+        bad(f"config is {_short(config)}, not an object of settings")
+    if config is not None and not isinstance(config.get("extra", {}), dict):
+        bad(f"config.extra is {_short(config['extra'])}, not an object")
+    losses = header.get("epoch_losses")
+    if losses is not None and not (isinstance(losses, list) and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in losses)):
+        bad(f"epoch_losses is {_short(losses)}, not a list of numbers")
+    history = header.get("history")
+    if history is not None and not (isinstance(history, list)
+                                    and all(isinstance(x, dict) for x in history)):
+        bad(f"history is {_short(history)}, not a list of objects")
     blocks = header.get("blocks")
     if not isinstance(blocks, dict) or "vocab" not in blocks or "input_vectors" not in blocks \
             or "counts" not in blocks:
@@ -688,6 +717,11 @@ def _check_model_header(header, size: int, name: str) -> None:
         if offset + nbytes > size:
             raise FormatError(f"{name}: truncated model file: {key} needs bytes {offset:,}.."
                               f"{offset + nbytes:,}, but the file has {size:,} bytes")
+
+
+def _short(value, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _read_model(path, mmap="r", limit=None, unicode_errors="strict",

@@ -76,7 +76,8 @@ def _count(source, config: TrainConfig, progress):
     # with errors="ignore" an invalid word can decode to any ASCII word: look at them all
     floor = 1 if config.encoding_errors == "ignore" else config.min_count
     entry_index, byte_words, counts = table.selected_entries(floor)
-    vocab, entry_ids = _select(byte_words, counts, config, entry_index, len(table))
+    vocab, entry_ids = _select(byte_words, counts, config, entry_index, len(table),
+                               pruned=table.prunes > 0)
     vocab.raw_tokens = table.tokens
     vocab.pruned = table.prunes > 0
     vocab.truncated_words = table.truncated_words
@@ -98,12 +99,13 @@ def _scan(source, table: TokenTable, stage: str, progress) -> None:
 
 
 def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig,
-            entry_index: np.ndarray, n_entries: int):
+            entry_index: np.ndarray, n_entries: int, pruned: bool = False):
     """Decode, merge words equal after decoding, apply min_count, sort.
 
     ``byte_words``/``counts`` are the table entries ``entry_index`` (those that can
     reach min_count). Returns the :class:`Vocab` and, for each of the ``n_entries``
-    table entries, its id (or -1)."""
+    table entries, its id (or -1). ``pruned`` says that counting pruned the table
+    (counts are lower bounds, words may be gone)."""
     words = [_decode(w, config.encoding_errors) for w in byte_words]
     distinct = n_entries
     merged_counts = counts
@@ -119,12 +121,19 @@ def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig,
                 first[w] = e
     keep = np.flatnonzero(merged_counts >= config.min_count)
     if len(keep) == 0:
+        hint = "lower --min-count"
+        if pruned:
+            hint += (f" or raise --max-vocab-size (pruning the counts to "
+                     f"{config.max_vocab_size:,} distinct words dropped the rarer ones)")
         raise CorpusError(f"no word occurs at least min_count={config.min_count} times "
-                          f"({distinct} distinct words); lower --min-count")
-    kept_words = np.array([words[e] for e in keep], dtype=object)
+                          f"({distinct} distinct words); {hint}")
+    kept_words = [words[e] for e in keep]
     kept_counts = merged_counts[keep]
-    # descending count, ties by word: lexsort sorts by the last key first
-    order = np.lexsort((kept_words.astype(str), -kept_counts))
+    # descending count, ties by word: sort by word (Python's str order), then a stable sort
+    # by count. Not numpy's fixed-width str arrays: they drop trailing NULs (wrong ties) and
+    # take (longest word x vocabulary) x 4 bytes
+    order = np.array(sorted(range(len(keep)), key=kept_words.__getitem__), dtype=np.int64)
+    order = order[np.argsort(-kept_counts[order], kind="stable")]
     entries_sorted = keep[order]
     vocab = Vocab(words=[words[e] for e in entries_sorted], counts=kept_counts[order].astype(np.int64),
                   distinct_tokens=distinct)

@@ -14,6 +14,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("corpus")
     p.add_argument("--min-count", type=int, default=5)
+    p.add_argument("--max-vocab-size", type=int, default=None,
+                   help="prune while counting (bench/stress_vocab.py)")
     a = p.parse_args()
     try:
         from w2v.config import TrainConfig
@@ -21,13 +23,14 @@ def main():
     except ImportError as e:
         print(f"w2v vocabulary hook missing: {e}", file=sys.stderr)
         sys.exit(3)
-    config = TrainConfig(min_count=a.min_count)
+    config = TrainConfig(min_count=a.min_count, max_vocab_size=a.max_vocab_size)
     t0 = time.perf_counter()
     vocab = count_file(a.corpus, config)
     seconds = time.perf_counter() - t0
     print(json.dumps({"count_seconds": seconds, "vocab_size": len(vocab),
                       "raw_tokens": int(getattr(vocab, "raw_tokens", 0)),
-                      "distinct_tokens": int(getattr(vocab, "distinct_tokens", 0))}))
+                      "distinct_tokens": int(getattr(vocab, "distinct_tokens", 0)),
+                      "pruned": bool(getattr(vocab, "pruned", False))}))
 
 
 if __name__ == "__main__":
