@@ -52,67 +52,8 @@ cdef extern from *:
     object owning_array "w2v_owning_array"(void *data, cnp.npy_intp n, int typenum)
 
 
-cdef enum:
-    EMPTY_SLOT = -1
-    MIN_CAPACITY = 1 << 16
-
-
-cdef inline bint is_space(unsigned char c) noexcept nogil:
-    return c == 32 or (c >= 9 and c <= 13)
-
-
-cdef inline uint64_t fnv1a(const unsigned char *s, Py_ssize_t n) noexcept nogil:
-    cdef uint64_t h = 14695981039346656037ULL
-    cdef Py_ssize_t i
-    for i in range(n):
-        h = (h ^ s[i]) * 1099511628211ULL
-    return h
-
-
-cdef inline Py_ssize_t utf8_cut(const unsigned char *s, Py_ssize_t n, Py_ssize_t limit) noexcept nogil:
-    """Length of ``s[:n]`` cut to at most ``limit`` bytes, backing off to a
-    UTF-8 character boundary so a cut never splits a character."""
-    if n <= limit:
-        return n
-    cdef Py_ssize_t k = limit
-    while k > 0 and (s[k] & 0xC0) == 0x80:
-        k -= 1
-    return k if k > 0 else limit
-
-
 cdef class TokenTable:
     """Hash table of distinct tokens: counts them, then encodes text to ids."""
-
-    cdef int64_t *slots          # capacity slots: entry index or EMPTY_SLOT
-    cdef int64_t capacity        # power of two
-    cdef uint64_t *hashes        # per entry
-    cdef int64_t *offsets        # per entry: start of its bytes in arena
-    cdef int32_t *lengths        # per entry: byte length
-    cdef int64_t *counts         # per entry
-    cdef int32_t *ids            # per entry: vocabulary id or -1 (encoding pass)
-    cdef int64_t n_entries, entries_cap
-    cdef unsigned char *arena
-    cdef int64_t arena_len, arena_cap
-    cdef readonly int64_t max_entries     # 0 = unbounded
-    cdef readonly int64_t min_reduce      # prune threshold, grows after each prune
-    cdef readonly int64_t prunes
-    cdef readonly int64_t tokens          # tokens seen by the current pass
-    cdef readonly int64_t truncated_words  # tokens longer than max_word_bytes
-    cdef readonly int max_word_bytes
-    # carry-over of a token cut by a chunk boundary
-    cdef unsigned char *carry
-    cdef Py_ssize_t carry_len
-    cdef bint in_token
-    # encoding output
-    cdef bint encoding
-    cdef int32_t *out_ids
-    cdef int64_t out_len, out_cap
-    cdef int64_t *out_starts          # sentence start offsets into out_ids
-    cdef uint8_t *out_line_start      # 1 if that sentence begins a line
-    cdef int64_t n_sentences, starts_cap
-    cdef int64_t sentence_len         # kept tokens in the open sentence
-    cdef bint line_open               # a sentence of the current line has been emitted
-    cdef int64_t max_sentence_length
 
     def __cinit__(self, int max_word_bytes=1000, int64_t max_entries=0):
         if max_word_bytes < 1:
@@ -217,56 +158,82 @@ cdef class TokenTable:
             return self.rehash(self.capacity * 2)
         return 0
 
+    cdef int prune_once(self, int64_t *remap) noexcept nogil:
+        """Drop entries counted at most ``min_reduce`` times, compact, rehash and
+        raise ``min_reduce``. Entries keep their relative order; with ``remap``
+        (one slot per entry before the prune) set, ``remap[old]`` receives the
+        entry's new index or -1 if it was dropped."""
+        cdef int64_t i, kept = 0, new_len = 0
+        cdef unsigned char *new_arena = <unsigned char *> malloc(self.arena_cap)
+        if new_arena == NULL:
+            return -1
+        for i in range(self.n_entries):
+            if self.counts[i] > self.min_reduce:
+                memcpy(new_arena + new_len, self.arena + self.offsets[i], self.lengths[i])
+                self.hashes[kept] = self.hashes[i]
+                self.lengths[kept] = self.lengths[i]
+                self.counts[kept] = self.counts[i]
+                self.offsets[kept] = new_len
+                new_len += self.lengths[i]
+                if remap != NULL:
+                    remap[i] = kept
+                kept += 1
+            elif remap != NULL:
+                remap[i] = -1
+        free(self.arena)
+        self.arena = new_arena
+        self.arena_len = new_len
+        self.n_entries = kept
+        self.min_reduce += 1
+        self.prunes += 1
+        return self.rehash(self.capacity)
+
     cdef int prune(self) noexcept nogil:
-        """Drop entries counted at most ``min_reduce`` times, compact, rehash;
-        repeat with a higher threshold until under ``max_entries``."""
-        cdef int64_t i, kept
-        cdef unsigned char *new_arena
-        cdef int64_t new_len
+        """Prune (:meth:`prune_once`) with a rising threshold until at most
+        ``max_entries`` entries are left (the C tool's ReduceVocab)."""
         while self.n_entries > self.max_entries:
-            new_arena = <unsigned char *> malloc(self.arena_cap)
-            if new_arena == NULL:
-                return -1
-            kept = 0
-            new_len = 0
-            for i in range(self.n_entries):
-                if self.counts[i] > self.min_reduce:
-                    memcpy(new_arena + new_len, self.arena + self.offsets[i], self.lengths[i])
-                    self.hashes[kept] = self.hashes[i]
-                    self.lengths[kept] = self.lengths[i]
-                    self.counts[kept] = self.counts[i]
-                    self.offsets[kept] = new_len
-                    new_len += self.lengths[i]
-                    kept += 1
-            free(self.arena)
-            self.arena = new_arena
-            self.arena_len = new_len
-            self.n_entries = kept
-            self.min_reduce += 1
-            self.prunes += 1
-            if self.rehash(self.capacity) != 0:
+            if self.prune_once(NULL) != 0:
                 return -1
         return 0
 
     # ---------------------------------------------------------------- per token
-    cdef int emit(self, const unsigned char *s, Py_ssize_t n) noexcept nogil:
-        cdef Py_ssize_t cut = utf8_cut(s, n, self.max_word_bytes)
-        if cut < n:
+    cdef int64_t locate(self, const unsigned char *s, Py_ssize_t n, uint64_t *h,
+                        Py_ssize_t *cut) noexcept nogil:
+        """Count one token read and find its slot: cuts it to ``max_word_bytes``
+        (``cut[0]`` gets the kept length) and hashes it (``h[0]``)."""
+        cdef Py_ssize_t k = utf8_cut(s, n, self.max_word_bytes)
+        if k < n:
             self.truncated_words += 1
-            n = cut
         self.tokens += 1
-        cdef uint64_t h = fnv1a(s, n)
-        cdef int64_t pos = self.find(s, n, h)
+        cut[0] = k
+        h[0] = fnv1a(s, k)
+        return self.find(s, k, h[0])
+
+    cdef int64_t count_token(self, const unsigned char *s, Py_ssize_t n) noexcept nogil:
+        """Count one occurrence of the token; its entry index, or -1 when out of memory.
+        Never prunes, so the indices of other entries stay valid."""
+        cdef uint64_t h
+        cdef Py_ssize_t k
+        cdef int64_t pos = self.locate(s, n, &h, &k)
         cdef int64_t e = self.slots[pos]
+        if e != EMPTY_SLOT:
+            self.counts[e] += 1
+            return e
+        if self.insert(pos, s, k, h) != 0:
+            return -1
+        return self.n_entries - 1
+
+    cdef int emit(self, const unsigned char *s, Py_ssize_t n) noexcept nogil:
+        cdef uint64_t h
+        cdef Py_ssize_t k
+        cdef int64_t e
         if not self.encoding:
-            if e != EMPTY_SLOT:
-                self.counts[e] += 1
-                return 0
-            if self.insert(pos, s, n, h) != 0:
+            if self.count_token(s, n) < 0:
                 return -1
             if self.max_entries > 0 and self.n_entries > self.max_entries:
                 return self.prune()
             return 0
+        e = self.slots[self.locate(s, n, &h, &k)]
         if e == EMPTY_SLOT or self.ids[e] < 0:
             return 0
         return self.push_id(self.ids[e])
@@ -297,12 +264,12 @@ cdef class TokenTable:
         self.sentence_len += 1
         return 0
 
-    cdef inline void close_sentence(self) noexcept nogil:
+    cdef void close_sentence(self) noexcept nogil:
         if self.sentence_len > 0:
             self.n_sentences += 1
             self.sentence_len = 0
 
-    cdef inline void end_line(self) noexcept nogil:
+    cdef void end_line(self) noexcept nogil:
         if self.encoding:
             self.close_sentence()
             self.line_open = False
