@@ -3,9 +3,11 @@
 Spherical k-means, as word2vec.c does it: vectors and centres have unit length,
 each word goes to the centre of highest cosine similarity, and each centre is
 the normalised mean of its words. Unlike word2vec.c (round-robin start, a fixed
-10 iterations) the centres start from k-means++ (the first a uniformly drawn
-word, each next drawn with probability proportional to its squared distance
-``2 - 2 cos`` from the nearest centre so far) with a seeded generator, and the
+10 iterations) the centres start from greedy k-means++ (the first a uniformly
+drawn word; each next the best, by the total squared distance it leaves, of
+``2 + ln k`` words drawn with probability proportional to their squared
+distance ``2 - 2 cos`` from the nearest centre so far; as scikit-learn does)
+with a seeded generator, and the
 loop stops early once no word changes class. A centre left without words is
 moved to the word farthest from its own centre.
 
@@ -62,20 +64,29 @@ def kmeans(unit: np.ndarray, k: int, *, seed: int = 1, iterations: int = 20) -> 
 
 
 def _kmeans_plus_plus(unit: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Greedy k-means++: each new centre is the best of ``2 + ln k`` candidates drawn
+    with probability proportional to the squared distance to the nearest centre."""
     n = len(unit)
+    trials = 2 + int(np.log(k))
     chosen = [int(rng.integers(n))]
-    distance = np.maximum(2.0 - 2.0 * (unit @ unit[chosen[0]]).astype(np.float64), 0.0)
+    distance = _squared_distances(unit, chosen)[0]
     for _ in range(1, k):
         total = distance.sum()
         if total > 0:
-            nxt = int(rng.choice(n, p=distance / total))
+            candidates = np.searchsorted(np.cumsum(distance), rng.random(trials) * total)
+            candidates = np.minimum(candidates, n - 1)
         else:                    # every row equals a centre already: any other row will do
-            rest = np.setdiff1d(np.arange(n), chosen)
-            nxt = int(rng.choice(rest))
-        chosen.append(nxt)
-        np.minimum(distance, np.maximum(2.0 - 2.0 * (unit @ unit[nxt]).astype(np.float64), 0.0),
-                   out=distance)
+            candidates = rng.choice(np.setdiff1d(np.arange(n), chosen), size=1)
+        trial = np.minimum(distance, _squared_distances(unit, candidates))
+        best = int(np.argmin(trial.sum(axis=1)))
+        chosen.append(int(candidates[best]))
+        distance = trial[best]
     return unit[chosen].copy()
+
+
+def _squared_distances(unit: np.ndarray, rows) -> np.ndarray:
+    """``2 - 2 cos`` from each of ``rows`` to every row (float64, clipped at 0)."""
+    return np.maximum(2.0 - 2.0 * (unit[rows] @ unit.T).astype(np.float64), 0.0)
 
 
 def _assign(unit: np.ndarray, centres: np.ndarray):

@@ -91,6 +91,8 @@ class PhraseTable:
     distinct_words: int = 0
     distinct_pairs: int = 0                # in the table at the end (after any pruning)
     pruned: bool = False                   # counts are lower bounds
+    peak_words: int = 0                    # most words / pairs held at once while counting
+    peak_pairs: int = 0
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -110,6 +112,7 @@ class PhraseTable:
     def to_dict(self) -> dict:
         return {"total_words": self.total_words, "distinct_words": self.distinct_words,
                 "distinct_pairs": self.distinct_pairs, "pruned": self.pruned,
+                "peak_words": self.peak_words, "peak_pairs": self.peak_pairs,
                 "phrases": [[a, b, ca, cb, cab, s] for (a, b), (ca, cb, cab, s) in self.pairs.items()]}
 
     @classmethod
@@ -121,7 +124,8 @@ class PhraseTable:
         return cls(total_words=int(data["total_words"]), pairs=pairs,
                    distinct_words=int(data.get("distinct_words", 0)),
                    distinct_pairs=int(data.get("distinct_pairs", 0)),
-                   pruned=bool(data.get("pruned", False)))
+                   pruned=bool(data.get("pruned", False)),
+                   peak_words=int(data.get("peak_words", 0)), peak_pairs=int(data.get("peak_pairs", 0)))
 
 
 class Phrases:
@@ -187,7 +191,8 @@ class Phrases:
             pairs[(a, b)] = (int(count_a[i]), int(count_b[i]), int(count_ab[i]), float(scores[i]))
         return PhraseTable(total_words=int(counter.tokens), pairs=pairs, distinct_words=len(words),
                            distinct_pairs=len(counter.pairs),
-                           pruned=counter.prunes > 0 or counter.pairs.prunes > 0)
+                           pruned=counter.prunes > 0 or counter.pairs.prunes > 0,
+                           peak_words=counter.peak_words, peak_pairs=counter.pairs.peak_entries)
 
     # ---------------------------------------------------------------- applying
     def stream(self, corpus, progress: Optional[Callable[[int], None]] = None,
