@@ -208,8 +208,11 @@ cdef class PhraseCounter(TokenTable):
     def __dealloc__(self):
         free(self.remap)
 
-    cdef int prune_words(self) noexcept nogil:
-        """Drop rare words (and their pairs) until there is room for one more."""
+    cdef int make_room(self) noexcept nogil:
+        """Before a new word: at the bound, drop rare words (and their pairs) until
+        there is room for one more; 1 if entries moved."""
+        if self.max_entries == 0 or self.n_entries < self.max_entries:
+            return 0
         while self.n_entries >= self.max_entries:
             free(self.remap)
             self.remap = <int64_t *> malloc(max(1, self.n_entries) * sizeof(int64_t))
@@ -223,25 +226,17 @@ cdef class PhraseCounter(TokenTable):
                 self.prev = self.remap[self.prev]
         free(self.remap)
         self.remap = NULL
-        return 0
+        return 1
 
     cdef int emit(self, const unsigned char *s, Py_ssize_t n) noexcept nogil:
-        cdef uint64_t h
-        cdef Py_ssize_t k
-        cdef int64_t pos = self.locate(s, n, &h, &k)
-        cdef int64_t e = self.slots[pos]
-        if e != EMPTY_SLOT:
-            self.counts[e] += 1
-        else:
-            if self.max_entries > 0 and self.n_entries >= self.max_entries:
-                if self.prune_words() != 0:
-                    return -1
-                pos = self.find(s, k, h)
-            if self.n_entries >= MAX_WORD_ENTRIES or self.insert(pos, s, k, h) != 0:
-                return -1
-            e = self.n_entries - 1
-            if self.n_entries > self.peak_words:
-                self.peak_words = self.n_entries
+        cdef int64_t e
+        if self.n_entries >= MAX_WORD_ENTRIES:
+            return -1
+        e = self.count_token(s, n)
+        if e < 0:
+            return -1
+        if self.n_entries > self.peak_words:
+            self.peak_words = self.n_entries
         if self.prev >= 0 and self.pairs.add(pair_key(self.prev, e)) != 0:
             return -1
         self.prev = e

@@ -76,6 +76,7 @@ cdef class TokenTable:
     cdef int64_t locate(self, const unsigned char *s, Py_ssize_t n, uint64_t *h,
                         Py_ssize_t *cut) noexcept nogil
     cdef int64_t count_token(self, const unsigned char *s, Py_ssize_t n) noexcept nogil
+    cdef int make_room(self) noexcept nogil
     cdef int emit(self, const unsigned char *s, Py_ssize_t n) noexcept nogil
     cdef int push_id(self, int32_t word_id) noexcept nogil
     cdef void close_sentence(self) noexcept nogil

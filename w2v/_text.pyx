@@ -216,12 +216,24 @@ cdef class TokenTable:
         cdef Py_ssize_t k
         cdef int64_t pos = self.locate(s, n, &h, &k)
         cdef int64_t e = self.slots[pos]
+        cdef int room
         if e != EMPTY_SLOT:
             self.counts[e] += 1
             return e
+        room = self.make_room()
+        if room < 0:
+            return -1
+        if room > 0:
+            pos = self.find(s, k, h)
         if self.insert(pos, s, k, h) != 0:
             return -1
         return self.n_entries - 1
+
+    cdef int make_room(self) noexcept nogil:
+        """Called by :meth:`count_token` before it adds an entry: 0 if nothing
+        moved, 1 if entries were dropped (the slot is looked up again), -1 when out
+        of memory. Here a no-op: :meth:`emit` prunes after adding instead."""
+        return 0
 
     cdef int emit(self, const unsigned char *s, Py_ssize_t n) noexcept nogil:
         cdef uint64_t h
