@@ -104,6 +104,12 @@ def compare_outputs(path: Path, reference: Path | None) -> dict:
     return out
 
 
+def vocabulary(vectors: Path) -> list:
+    """The words of a vectors file, most frequent first."""
+    from w2v import load
+    return load(vectors).words
+
+
 def analogy_runs(corpus: Path, work_dir: Path, threads: int, timeout: float, echo) -> list:
     """cbow-ns without and with --phrases 1: time, vocabulary, analogy accuracy and coverage."""
     exe = harness.find_executable("w2v")
@@ -118,16 +124,28 @@ def analogy_runs(corpus: Path, work_dir: Path, threads: int, timeout: float, ech
         row = {"phrases": phrases, "command": shlex.join(argv), "wall_s": m.wall_s,
                "peak_mb": m.peak_mb, "ok": m.ok}
         if m.ok:
-            ev_log = work_dir / "logs" / f"evaluate-phrases{phrases}.log"
-            ev = [exe, "evaluate", "-m", str(vectors), "--analogies", str(questions),
-                  "--restrict-vocab", "30000", "--json"]
-            e = harness.run_measured(ev, ev_log, timeout)
-            if e.ok:
+            words = vocabulary(vectors)
+            row["vocab_size"] = len(words)
+            # phrase tokens take places among the 30,000 most frequent, pushing words out; also
+            # evaluate over the shortest prefix that holds 30,000 words without "_"
+            restricts = [30000]
+            if phrases:
+                single = [i for i, w in enumerate(words) if "_" not in w]
+                restricts.append(single[29999] + 1 if len(single) >= 30000 else len(words))
+            for restrict in restricts:
+                ev_log = work_dir / "logs" / f"evaluate-phrases{phrases}-restrict{restrict}.log"
+                ev = [exe, "evaluate", "-m", str(vectors), "--analogies", str(questions),
+                      "--restrict-vocab", str(restrict), "--json"]
+                e = harness.run_measured(ev, ev_log, timeout)
+                if not e.ok:
+                    continue
                 result = json.loads(Path(ev_log).read_text())["analogies"][0]
-                row.update(accuracy=result["accuracy"], seen=result["seen"], total=result["total"],
-                           correct=result["correct"], semantic=result["semantic"]["accuracy"],
-                           syntactic=result["syntactic"]["accuracy"],
-                           vocab_size=int(Path(vectors).open("rb").readline().split()[0]))
+                key = "" if restrict == 30000 else "_30k_words"
+                row.update({"restrict" + key: restrict, "accuracy" + key: result["accuracy"],
+                            "seen" + key: result["seen"], "total": result["total"],
+                            "correct" + key: result["correct"],
+                            "semantic" + key: result["semantic"]["accuracy"],
+                            "syntactic" + key: result["syntactic"]["accuracy"]})
         rows.append(row)
         echo(f"[phrases] cbow-ns --phrases {phrases}: {m.wall_s:.1f} s, "
              f"accuracy {row.get('accuracy', float('nan')):.4f}, seen {row.get('seen')}")
@@ -162,25 +180,14 @@ def main(argv=None) -> int:
     rows = []
     # the C tool first, so that the other outputs can be compared with its output
     for tool in sorted(a.tools, key=lambda t: t != "c"):
-        row = {"tool": tool, "label": LABELS[tool], "status": "ok", "error": None, "runs": []}
-        rows.append(row)
         out = work_dir / f"{tool}.out.txt"
-        try:
-            argv_ = command(tool, corpus.path, out, a.threshold, a.min_count, short_dir)
-        except harness.ToolUnavailable as e:
-            row.update(status="skipped", error=str(e))
-            echo(f"[phrases] {LABELS[tool]}: SKIPPED: {e}")
-            continue
-        row["command"] = shlex.join(argv_)
-        for i in range(a.repeat):
-            m = harness.run_measured(argv_, work_dir / "logs" / f"{tool}.run{i + 1}.log", a.timeout)
-            if not m.ok:
-                row.update(status="timeout" if m.timed_out else "failed", error=harness._failure_text(m))
-                echo(f"[phrases] {LABELS[tool]}: {row['status'].upper()}: {row['error']}")
-                break
-            row["runs"].append({"wall_s": m.wall_s, "peak_rss_kb": m.peak_rss_kb, "user_s": m.user_s,
-                                "sys_s": m.sys_s})
-            echo(f"[phrases] {LABELS[tool]} run {i + 1}: {m.wall_s:.2f} s, {m.peak_mb:.0f} MB")
+        row = harness.measure_row(
+            tool, LABELS[tool],
+            lambda: command(tool, corpus.path, out, a.threshold, a.min_count, short_dir),
+            work_dir / "logs", a.repeat, a.timeout, echo, "phrases",
+            on_run=lambda i, m, run: echo(f"[phrases] {LABELS[tool]} run {i + 1}: "
+                                          f"{m.wall_s:.2f} s, {m.peak_mb:.0f} MB"))
+        rows.append(row)
         if row["status"] == "ok" and row["runs"]:
             best = min(row["runs"], key=lambda r: r["wall_s"])
             c_out = work_dir / "c.out.txt"
@@ -212,16 +219,20 @@ def main(argv=None) -> int:
     table = "\n".join(lines)
     analogy = analogy_runs(corpus.path, work_dir, a.threads, a.timeout, echo) if a.analogy else []
     if analogy:
-        table += ("\n\n| cbow-ns | wall s | vocabulary | analogy % | semantic % | syntactic % | seen / total |"
-                  "\n|---|---|---|---|---|---|---|")
+        table += ("\n\n| cbow-ns | wall s | vocabulary | restrict | analogy % | semantic % | syntactic % "
+                  "| seen / total |\n|---|---|---|---|---|---|---|---|")
         for r in analogy:
             name = "--phrases 1" if r["phrases"] else "no phrases"
             if "accuracy" not in r:
-                table += f"\n| {name} | FAILED | | | | | |"
+                table += f"\n| {name} | FAILED | | | | | | |"
                 continue
-            table += (f"\n| {name} | {r['wall_s']:.1f} | {r['vocab_size']:,} | {100 * r['accuracy']:.2f} | "
-                      f"{100 * r['semantic']:.2f} | {100 * r['syntactic']:.2f} | "
-                      f"{r['seen']:,} / {r['total']:,} |")
+            for key in ("", "_30k_words"):
+                if "accuracy" + key not in r:
+                    continue
+                restrict = f"{r['restrict' + key]:,}" + (" (30,000 words)" if key else "")
+                table += (f"\n| {name} | {r['wall_s']:.1f} | {r['vocab_size']:,} | {restrict} | "
+                          f"{100 * r['accuracy' + key]:.2f} | {100 * r['semantic' + key]:.2f} | "
+                          f"{100 * r['syntactic' + key]:.2f} | {r['seen' + key]:,} / {r['total']:,} |")
     info["loadavg_end"] = os.getloadavg()
     out = Path(a.out) if a.out else harness.default_out("phrases")
     out.parent.mkdir(parents=True, exist_ok=True)
