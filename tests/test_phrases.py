@@ -11,7 +11,6 @@ import math
 import os
 import random
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 

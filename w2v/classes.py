@@ -20,7 +20,7 @@ demo script then sorts by class).
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Sequence
+from typing import Dict, Sequence
 
 import numpy as np
 import scipy.sparse
@@ -165,10 +165,3 @@ def _as_vectors(vectors):
         raise TypeError(f"expected vectors, a model or a path, got {type(vectors).__name__}")
     return vectors
 
-
-def class_members(words: Sequence[str], labels: np.ndarray) -> List[List[str]]:
-    """The words of each class, in vocabulary order (for display)."""
-    members: List[List[str]] = [[] for _ in range(int(np.max(labels)) + 1)]
-    for word, label in zip(words, labels):
-        members[int(label)].append(word)
-    return members
