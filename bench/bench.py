@@ -42,7 +42,7 @@ import time
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -403,6 +403,42 @@ def run_measured(argv: Sequence[str], log: Path, timeout: Optional[float] = None
     return Measurement(argv=list(argv), returncode=proc.returncode, timed_out=state["timed_out"],
                        wall_s=wall, peak_rss_kb=peak_kb, user_s=usage.ru_utime,
                        sys_s=usage.ru_stime, log=str(log))
+
+
+def measure_row(tool: str, label: str, make_argv: Callable[[], List[str]], logs: Path, repeat: int,
+                timeout: Optional[float], echo, tag: str,
+                extra: Optional[Callable[[Measurement], dict]] = None,
+                on_run: Optional[Callable[[int, Measurement, dict], None]] = None,
+                failure_status: Optional[Callable[[Measurement], Optional[str]]] = None) -> dict:
+    """One table row of a micro-benchmark: ``make_argv()`` run ``repeat`` times.
+
+    The row holds the command and, per run, wall time, peak RSS, CPU times and
+    ``extra(m)``; ``on_run(i, m, run)`` follows each run. A missing tool
+    (:class:`ToolUnavailable` from ``make_argv``) gives status "skipped"; the first
+    failed run stops the row with status ``failure_status(m)`` or "timeout"/"failed".
+    """
+    row = {"tool": tool, "label": label, "status": "ok", "error": None, "runs": []}
+    try:
+        argv = make_argv()
+    except ToolUnavailable as e:
+        row.update(status="skipped", error=str(e))
+        echo(f"[{tag}] {label}: SKIPPED: {e}")
+        return row
+    row["command"] = shlex.join(argv)
+    for i in range(repeat):
+        m = run_measured(argv, logs / f"{tool}.run{i + 1}.log", timeout)
+        if not m.ok:
+            status = (failure_status(m) if failure_status else None) or (
+                "timeout" if m.timed_out else "failed")
+            row.update(status=status, error=_failure_text(m))
+            echo(f"[{tag}] {label}: {status.upper()}: {row['error']}")
+            break
+        run = {"wall_s": m.wall_s, "peak_rss_kb": m.peak_rss_kb, "user_s": m.user_s,
+               "sys_s": m.sys_s, **(extra(m) if extra else {})}
+        row["runs"].append(run)
+        if on_run:
+            on_run(i, m, run)
+    return row
 
 
 def log_tail(path: str, n_bytes: int = 1500) -> str:

@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import re
-import shlex
 import shutil
 import statistics
 import sys
@@ -114,30 +113,18 @@ def main(argv=None) -> int:
                                      dir=harness.CACHE_DIR / "runs"))
     rows = []
     for tool in a.tools:
-        row = {"tool": tool, "label": LABELS[tool], "status": "ok", "error": None, "runs": []}
-        rows.append(row)
-        try:
-            argv_ = command(tool, corpus.path, a.min_count, work_dir)
-        except harness.ToolUnavailable as e:
-            row.update(status="skipped", error=str(e))
-            echo(f"[vocab] {LABELS[tool]}: SKIPPED: {e}")
-            continue
-        row["command"] = shlex.join(argv_)
-        for i in range(a.repeat):
-            m = harness.run_measured(argv_, work_dir / "logs" / f"{tool}.run{i + 1}.log", a.timeout)
-            if not m.ok:
-                status = "hook-missing" if (tool == "w2v" and m.returncode == 3) else (
-                    "timeout" if m.timed_out else "failed")
-                row.update(status=status, error=harness._failure_text(m))
-                echo(f"[vocab] {LABELS[tool]}: {status.upper()}: {row['error']}")
-                break
-            run = {"wall_s": m.wall_s, "peak_rss_kb": m.peak_rss_kb, "user_s": m.user_s,
-                   "sys_s": m.sys_s, **parse_output(tool, m.log)}
-            row["runs"].append(run)
+        def report(i, m, run, tool=tool):
             inner = run.get("count_seconds")
             echo(f"[vocab] {LABELS[tool]} run {i + 1}: {m.wall_s:.2f} s "
                  f"({corpus.bytes / 1e6 / m.wall_s:.0f} MB/s)"
                  + (f"; count_file {inner:.2f} s ({corpus.bytes / 1e6 / inner:.0f} MB/s)" if inner else ""))
+
+        row = harness.measure_row(
+            tool, LABELS[tool], lambda: command(tool, corpus.path, a.min_count, work_dir),
+            work_dir / "logs", a.repeat, a.timeout, echo, "vocab",
+            extra=lambda m: parse_output(tool, m.log), on_run=report,
+            failure_status=lambda m: "hook-missing" if (tool == "w2v" and m.returncode == 3) else None)
+        rows.append(row)
         if row["status"] == "ok" and row["runs"]:
             walls = [r["wall_s"] for r in row["runs"]]
             best = min(row["runs"], key=lambda r: r["wall_s"])

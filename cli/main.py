@@ -92,6 +92,15 @@ def check_writable(path: str, option: str) -> None:
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--encoding-errors", type=click.Choice(["replace", "strict", "ignore"]),
               default="replace", show_default=True, help="What to do with invalid UTF-8.")
+@click.option("--phrases", type=int, default=0, show_default=True,
+              help="Before training, join frequent word pairs into phrases (new_york) in N passes "
+                   "(2 passes: up to four-word phrases); the corpus is rewritten on the fly.")
+@click.option("--phrase-threshold", type=float, default=None,
+              help="Phrase score threshold [default: 100, or 0.5 with --phrase-scoring npmi].")
+@click.option("--phrase-min-count", type=int, default=5, show_default=True,
+              help="Pairs seen fewer times are never phrases.")
+@click.option("--phrase-scoring", type=click.Choice(["default", "npmi"]), default="default",
+              show_default=True, help="word2phrase's score or normalised PMI.")
 @click.option("--save-on-interrupt", is_flag=True,
               help="On Ctrl-C or SIGTERM, still write the model trained so far to --output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
@@ -106,6 +115,9 @@ def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_int
     check_writable(output, "--output")
     if save_model:
         check_writable(save_model, "--save-model")
+    if resume_path and options["phrases"]:
+        raise ConfigError("--phrases: cannot be combined with --resume (the model's vocabulary "
+                          "is kept; join the phrases of the new corpus with `w2v phrases` first)")
     try:
         if resume_path:
             model = resume(resume_path, corpus, epochs=options["epochs"], alpha=options["alpha"],
@@ -145,13 +157,14 @@ def demo(out_dir, threads):
         raise click.ClickException("the planted analogies were not recovered")
 
 
-def _register_query_commands():
-    from .query import COMMANDS
-    for command in COMMANDS:
-        main.add_command(command)
+def _register_commands():
+    from . import classes, phrases, query
+    for module in (query, phrases, classes):
+        for command in module.COMMANDS:
+            main.add_command(command)
 
 
-_register_query_commands()
+_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -17,7 +17,8 @@ from .errors import (ConfigError, CorpusError, FormatError, TrainingInterrupted,
 
 __version__ = "0.1.0"
 
-__all__ = ["train", "resume", "load", "load_model", "TrainConfig", "W2VError", "ConfigError",
+__all__ = ["train", "resume", "load", "load_model", "find_phrases", "Phrases", "word_classes",
+           "TrainConfig", "W2VError", "ConfigError",
            "CorpusError", "FormatError", "UnknownWordError", "TrainingInterrupted",
            "__version__"]
 
@@ -44,3 +45,24 @@ def load_model(path, **options):
     """Load a full model (for continued training); see :func:`w2v.io.load_model`."""
     from .io import load_model as _load_model
     return _load_model(path, **options)
+
+
+def find_phrases(corpus, output=None, **options):
+    """Learn phrases (``new_york``) from ``corpus`` and optionally write the joined
+    corpus to ``output``; returns a :class:`w2v.phrases.Phrases`. See
+    :func:`w2v.phrases.phrases`."""
+    from .phrases import phrases as _phrases
+    return _phrases(corpus, output, **options)
+
+
+def word_classes(vectors, k, **options):
+    """k-means word classes: one class id per word; see :func:`w2v.classes.classes`."""
+    from .classes import classes as _classes
+    return _classes(vectors, k, **options)
+
+
+def __getattr__(name):
+    if name == "Phrases":            # imported on first use (it loads compiled code)
+        from .phrases import Phrases
+        return Phrases
+    raise AttributeError(f"module 'w2v' has no attribute {name!r}")

@@ -11,7 +11,7 @@ distinct word (in ``vocab.py``), never per token.
 
 One :class:`TokenTable` serves both passes over the corpus:
 
-1. counting: an open-addressing hash table (FNV-1a, linear probing) maps each
+1. counting: an open-addressing hash table (linear probing, a 32-bit tag in each slot) maps each
    distinct byte string to an entry with a 64-bit count. With ``max_entries``
    set, entries seen at most ``min_reduce`` times are pruned whenever the table
    grows past it (the C tool's ReduceVocab), so memory stays bounded on corpora
@@ -23,7 +23,7 @@ One :class:`TokenTable` serves both passes over the corpus:
 """
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
-from libc.string cimport memcmp, memcpy
+from libc.string cimport memcpy
 
 import numpy as np
 
@@ -52,116 +52,14 @@ cdef extern from *:
     object owning_array "w2v_owning_array"(void *data, cnp.npy_intp n, int typenum)
 
 
-cdef enum:
-    MIN_CAPACITY = 1 << 16
-
-# A slot holds 0 (empty) or the entry's hash's top 32 bits and (entry index + 1) in the low
-# 32 bits: a probe rejects other tokens on the tag alone, without touching the entry arrays.
+# Slot values: 0 is an empty slot; otherwise tag << 32 | (entry index + 1) (see _text.pxd).
 cdef uint64_t EMPTY_SLOT = 0
 cdef uint64_t INDEX_MASK = 0xFFFFFFFFu
 cdef int64_t MAX_ENTRIES = 0xFFFFFFFEu
 
 
-cdef inline bint is_space(unsigned char c) noexcept nogil:
-    return c == 32 or (c >= 9 and c <= 13)
-
-
-cdef inline uint64_t token_hash(const unsigned char *s, Py_ssize_t n) noexcept nogil:
-    """64-bit hash of a token, 8 bytes per multiply (most tokens take one or two):
-    each word is folded in with a multiply and shift; a final mix spreads the bits
-    so that both the slot (low bits) and the tag (high bits) are well distributed."""
-    cdef uint64_t h = 0x9E3779B97F4A7C15ULL ^ (<uint64_t> n * 0xC2B2AE3D27D4EB4FULL)
-    cdef uint64_t v
-    cdef Py_ssize_t i
-    while n >= 8:
-        memcpy(&v, s, 8)
-        h = (h ^ v) * 0xFF51AFD7ED558CCDULL
-        h ^= h >> 32
-        s += 8
-        n -= 8
-    if n > 0:
-        v = 0
-        for i in range(n):
-            v |= (<uint64_t> s[i]) << (8 * i)
-        h = (h ^ v) * 0xFF51AFD7ED558CCDULL
-        h ^= h >> 32
-    h = (h ^ (h >> 33)) * 0xC4CEB9FE1A85EC53ULL
-    return h ^ (h >> 29)
-
-
-cdef inline uint64_t head_bytes(const unsigned char *s, Py_ssize_t n) noexcept nogil:
-    """A token's first (up to) 8 bytes as a little-endian integer, zero-padded."""
-    cdef uint64_t v = 0
-    cdef Py_ssize_t i
-    if n >= 8:
-        memcpy(&v, s, 8)
-        return v
-    for i in range(n):
-        v |= (<uint64_t> s[i]) << (8 * i)
-    return v
-
-
-cdef struct Entry:
-    uint64_t head             # the first 8 bytes: tokens that short compare in one go
-    int64_t count
-    int64_t offset            # where its bytes start in the arena
-    int32_t length
-    uint8_t non_ascii         # some byte >= 0x80 (only such words can decode to the same text)
-
-
-cdef inline bint same_bytes(const unsigned char *a, const unsigned char *b, Py_ssize_t n) noexcept nogil:
-    """memcmp(a, b, n) == 0, inline for the short tokens that are nearly all of a corpus."""
-    cdef Py_ssize_t i
-    if n > 16:
-        return memcmp(a, b, n) == 0
-    for i in range(n):
-        if a[i] != b[i]:
-            return False
-    return True
-
-
-cdef inline Py_ssize_t utf8_cut(const unsigned char *s, Py_ssize_t n, Py_ssize_t limit) noexcept nogil:
-    """Length of ``s[:n]`` cut to at most ``limit`` bytes, backing off to a
-    UTF-8 character boundary so a cut never splits a character."""
-    if n <= limit:
-        return n
-    cdef Py_ssize_t k = limit
-    while k > 0 and (s[k] & 0xC0) == 0x80:
-        k -= 1
-    return k if k > 0 else limit
-
-
 cdef class TokenTable:
     """Hash table of distinct tokens: counts them, then encodes text to ids."""
-
-    cdef uint64_t *slots         # capacity slots: tag | entry index + 1, or EMPTY_SLOT
-    cdef int64_t capacity        # power of two
-    cdef uint64_t *hashes        # per entry
-    cdef Entry *records          # per entry: count, bytes (first 8 inline), where in arena
-    cdef int32_t *ids            # per entry: vocabulary id or -1 (encoding pass)
-    cdef int64_t n_entries, entries_cap
-    cdef unsigned char *arena
-    cdef int64_t arena_len, arena_cap
-    cdef readonly int64_t max_entries     # 0 = unbounded
-    cdef readonly int64_t min_reduce      # prune threshold, grows after each prune
-    cdef readonly int64_t prunes
-    cdef readonly int64_t tokens          # tokens seen by the current pass
-    cdef readonly int64_t truncated_words  # tokens longer than max_word_bytes
-    cdef readonly int max_word_bytes
-    # carry-over of a token cut by a chunk boundary
-    cdef unsigned char *carry
-    cdef Py_ssize_t carry_len
-    cdef bint in_token
-    # encoding output
-    cdef bint encoding
-    cdef int32_t *out_ids
-    cdef int64_t out_len, out_cap
-    cdef int64_t *out_starts          # sentence start offsets into out_ids
-    cdef uint8_t *out_line_start      # 1 if that sentence begins a line
-    cdef int64_t n_sentences, starts_cap
-    cdef int64_t sentence_len         # kept tokens in the open sentence
-    cdef bint line_open               # a sentence of the current line has been emitted
-    cdef int64_t max_sentence_length
 
     def __cinit__(self, int max_word_bytes=1000, int64_t max_entries=0):
         if max_word_bytes < 1:
@@ -267,56 +165,95 @@ cdef class TokenTable:
             return self.rehash(self.capacity * 2)
         return 0
 
+    cdef int prune_once(self, int64_t *remap) noexcept nogil:
+        """Drop entries counted at most ``min_reduce`` times, compact, rehash and
+        raise ``min_reduce``. Entries keep their relative order; with ``remap``
+        (one slot per entry before the prune) set, ``remap[old]`` receives the
+        entry's new index or -1 if it was dropped."""
+        cdef int64_t i, kept = 0, new_len = 0
+        cdef unsigned char *new_arena = <unsigned char *> malloc(self.arena_cap)
+        if new_arena == NULL:
+            return -1
+        for i in range(self.n_entries):
+            if self.records[i].count > self.min_reduce:
+                memcpy(new_arena + new_len, self.arena + self.records[i].offset,
+                       self.records[i].length)
+                self.hashes[kept] = self.hashes[i]
+                self.records[kept] = self.records[i]
+                self.records[kept].offset = new_len
+                new_len += self.records[i].length
+                if remap != NULL:
+                    remap[i] = kept
+                kept += 1
+            elif remap != NULL:
+                remap[i] = -1
+        free(self.arena)
+        self.arena = new_arena
+        self.arena_len = new_len
+        self.n_entries = kept
+        self.min_reduce += 1
+        self.prunes += 1
+        return self.rehash(self.capacity)
+
     cdef int prune(self) noexcept nogil:
-        """Drop entries counted at most ``min_reduce`` times, compact, rehash;
-        repeat with a higher threshold until under ``max_entries``."""
-        cdef int64_t i, kept
-        cdef unsigned char *new_arena
-        cdef int64_t new_len
+        """Prune (:meth:`prune_once`) with a rising threshold until at most
+        ``max_entries`` entries are left (the C tool's ReduceVocab)."""
         while self.n_entries > self.max_entries:
-            new_arena = <unsigned char *> malloc(self.arena_cap)
-            if new_arena == NULL:
-                return -1
-            kept = 0
-            new_len = 0
-            for i in range(self.n_entries):
-                if self.records[i].count > self.min_reduce:
-                    memcpy(new_arena + new_len, self.arena + self.records[i].offset,
-                           self.records[i].length)
-                    self.hashes[kept] = self.hashes[i]
-                    self.records[kept] = self.records[i]
-                    self.records[kept].offset = new_len
-                    new_len += self.records[i].length
-                    kept += 1
-            free(self.arena)
-            self.arena = new_arena
-            self.arena_len = new_len
-            self.n_entries = kept
-            self.min_reduce += 1
-            self.prunes += 1
-            if self.rehash(self.capacity) != 0:
+            if self.prune_once(NULL) != 0:
                 return -1
         return 0
 
     # ---------------------------------------------------------------- per token
-    cdef int emit(self, const unsigned char *s, Py_ssize_t n) noexcept nogil:
-        cdef Py_ssize_t cut = utf8_cut(s, n, self.max_word_bytes)
-        if cut < n:
+    cdef int64_t locate(self, const unsigned char *s, Py_ssize_t n, uint64_t *h,
+                        Py_ssize_t *cut, int64_t *slot) noexcept nogil:
+        """Count one token read and look it up: cuts it to ``max_word_bytes``
+        (``cut[0]`` gets the kept length) and hashes it (``h[0]``). Returns its entry
+        index, or -1 with ``slot[0]`` the empty slot where it would go."""
+        cdef Py_ssize_t k = utf8_cut(s, n, self.max_word_bytes)
+        if k < n:
             self.truncated_words += 1
-            n = cut
         self.tokens += 1
-        cdef uint64_t h = token_hash(s, n)
+        cut[0] = k
+        h[0] = token_hash(s, k)
+        return self.find(s, k, h[0], slot)
+
+    cdef int64_t count_token(self, const unsigned char *s, Py_ssize_t n) noexcept nogil:
+        """Count one occurrence of the token; its entry index, or -1 when out of memory.
+        Never prunes, so the indices of other entries stay valid."""
+        cdef uint64_t h
+        cdef Py_ssize_t k
         cdef int64_t pos = 0
-        cdef int64_t e = self.find(s, n, h, &pos)
+        cdef int64_t e = self.locate(s, n, &h, &k, &pos)
+        cdef int room
+        if e >= 0:
+            self.records[e].count += 1
+            return e
+        room = self.make_room()
+        if room < 0:
+            return -1
+        if room > 0:
+            self.find(s, k, h, &pos)
+        if self.insert(pos, s, k, h) != 0:
+            return -1
+        return self.n_entries - 1
+
+    cdef int make_room(self) noexcept nogil:
+        """Called by :meth:`count_token` before it adds an entry: 0 if nothing
+        moved, 1 if entries were dropped (the slot is looked up again), -1 when out
+        of memory. Here a no-op: :meth:`emit` prunes after adding instead."""
+        return 0
+
+    cdef int emit(self, const unsigned char *s, Py_ssize_t n) noexcept nogil:
+        cdef uint64_t h
+        cdef Py_ssize_t k
+        cdef int64_t e, pos = 0
         if not self.encoding:
-            if e >= 0:
-                self.records[e].count += 1
-                return 0
-            if self.insert(pos, s, n, h) != 0:
+            if self.count_token(s, n) < 0:
                 return -1
             if self.max_entries > 0 and self.n_entries > self.max_entries:
                 return self.prune()
             return 0
+        e = self.locate(s, n, &h, &k, &pos)
         if e < 0 or self.ids[e] < 0:
             return 0
         return self.push_id(self.ids[e])
@@ -347,12 +284,12 @@ cdef class TokenTable:
         self.sentence_len += 1
         return 0
 
-    cdef inline void close_sentence(self) noexcept nogil:
+    cdef void close_sentence(self) noexcept nogil:
         if self.sentence_len > 0:
             self.n_sentences += 1
             self.sentence_len = 0
 
-    cdef inline void end_line(self) noexcept nogil:
+    cdef void end_line(self) noexcept nogil:
         if self.encoding:
             self.close_sentence()
             self.line_open = False

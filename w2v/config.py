@@ -16,6 +16,11 @@ from .errors import ConfigError
 #: Defaults that depend on the architecture (the C tool's choices).
 DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
 
+#: Phrase scorings and their default thresholds: word2phrase's 100 for its score, and
+#: 0.5 for npmi (which lies in [-1, 1]).
+PHRASE_THRESHOLDS = {"default": 100.0, "npmi": 0.5}
+MAX_PHRASE_PASSES = 10
+
 
 @dataclass
 class TrainConfig:
@@ -42,6 +47,10 @@ class TrainConfig:
     seed: int = 1
     compute_loss: bool = True
     encoding_errors: str = "replace"  # how invalid UTF-8 in the corpus is decoded
+    phrases: int = 0                 # phrase-joining passes before training (0 = off)
+    phrase_threshold: Optional[float] = None  # None: 100 (default scoring), 0.5 (npmi)
+    phrase_min_count: int = 5        # pairs seen fewer times are never phrases
+    phrase_scoring: str = "default"  # "default" (word2phrase's score) or "npmi"
     extra: dict = field(default_factory=dict)  # forward-compatible, unused by training
 
     # -- derived values -------------------------------------------------------------
@@ -100,6 +109,11 @@ class TrainConfig:
                  f"must be a positive integer, got {self.max_vocab_size!r}")
         need(self.encoding_errors in ("strict", "replace", "ignore"), "encoding_errors",
              f"must be strict, replace or ignore, got {self.encoding_errors!r}")
+        if self.phrases:
+            check_phrase_options(self.phrases, self.phrase_threshold, self.phrase_min_count,
+                                 self.phrase_scoring, prefix="phrase_")
+        else:
+            need(self.phrases == 0, "phrases", f"must be 0 or more, got {self.phrases!r}")
         return self
 
     # -- (de)serialisation for model files ------------------------------------------------
@@ -136,6 +150,37 @@ class TrainConfig:
                 raise ConfigError(f"option {name!r} given twice (via an alias)")
             kwargs[name] = value
         return cls(**kwargs).validate()
+
+
+def check_phrase_options(passes, threshold, min_count, scoring, max_table_size=None,
+                         prefix: str = "") -> float:
+    """Validate phrase-detection options (raise :class:`ConfigError` naming the
+    option); return the threshold, its default filled in for the scoring.
+
+    ``prefix`` is ``"phrase_"`` when the options come from training settings."""
+    def need(ok: bool, option: str, message: str):
+        if not ok:
+            name = "phrases" if option == "passes" and prefix else prefix + option
+            raise ConfigError(f"--{name.replace('_', '-')}: {message}")
+
+    need(scoring in PHRASE_THRESHOLDS, "scoring",
+         f"must be {' or '.join(PHRASE_THRESHOLDS)}, got {scoring!r}")
+    need(isinstance(passes, int) and not isinstance(passes, bool)
+         and 1 <= passes <= MAX_PHRASE_PASSES, "passes",
+         f"must be an integer between 1 and {MAX_PHRASE_PASSES}, got {passes!r}")
+    need(isinstance(min_count, int) and not isinstance(min_count, bool) and min_count >= 1,
+         "min_count", f"must be an integer >= 1, got {min_count!r}")
+    if max_table_size is not None:
+        need(isinstance(max_table_size, int) and not isinstance(max_table_size, bool)
+             and max_table_size >= 2, "max_table_size",
+             f"must be an integer >= 2, got {max_table_size!r}")
+    if threshold is None:
+        return PHRASE_THRESHOLDS[scoring]
+    need(_is_number(threshold) and abs(threshold) != float("inf"), "threshold",
+         f"must be a finite number, got {threshold!r}")
+    if scoring == "npmi":
+        need(-1 <= threshold <= 1, "threshold", f"must be in [-1, 1] for npmi, got {threshold!r}")
+    return float(threshold)
 
 
 def _is_number(x) -> bool:

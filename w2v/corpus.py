@@ -51,7 +51,18 @@ def check_corpus_path(path) -> str:
     return path
 
 
-class TextSource:
+class ChunkSource:
+    """Text that can be read (more than once) as byte chunks: ``chunks(progress)``;
+    ``size`` is the byte count progress is reported against, ``path`` the file or None."""
+
+    size: int = 0
+    path = None
+
+    def chunks(self, progress: Optional[Callable[[int], None]] = None) -> Iterator:
+        raise NotImplementedError
+
+
+class TextSource(ChunkSource):
     """A corpus file that can be read (more than once) as byte chunks."""
 
     def __init__(self, path):
@@ -91,7 +102,7 @@ class TextSource:
             raise CorpusError(f"cannot read corpus {self.path}: {e}") from None
 
 
-class IterableSource:
+class IterableSource(ChunkSource):
     """Sentences given as an iterable of token lists (or strings, split on whitespace).
 
     The text is joined into byte chunks once (so a one-shot generator works)
@@ -135,7 +146,7 @@ class IterableSource:
 
 def as_source(corpus):
     """A :class:`TextSource` for a path, an :class:`IterableSource` for sentences."""
-    if isinstance(corpus, (TextSource, IterableSource)):
+    if isinstance(corpus, ChunkSource):
         return corpus
     if isinstance(corpus, (str, bytes, os.PathLike)):
         return TextSource(corpus)

@@ -53,10 +53,15 @@ def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), **optio
     """
     config = TrainConfig.from_options(**options)
     reporter = _reporter(progress)
+    phrase_record = None
+    if config.phrases:
+        corpus, phrase_record = join_phrases(corpus, config, reporter)
     t0 = time.perf_counter()
     vocab, encoded = build_corpus(corpus, config, reporter)
     vocab_seconds = time.perf_counter() - t0
     model = init_model(config, vocab)
+    if phrase_record:
+        model.history.append(phrase_record)
     model.history.append({"stage": "vocab", "seconds": vocab_seconds, "raw_tokens": vocab.raw_tokens,
                           "vocab_size": len(vocab), "train_words": encoded.n_words})
     run_epochs(model, encoded, config.epochs, reporter=reporter, callbacks=callbacks)
@@ -117,6 +122,36 @@ def _reporter(progress) -> ProgressReporter:
     if not progress:
         return ProgressReporter()
     return progress
+
+
+def join_phrases(corpus, config: TrainConfig, reporter: ProgressReporter):
+    """Learn ``config.phrases`` passes of phrases from ``corpus``; return the corpus
+    as a source that joins them on the fly while it is read (no intermediate file;
+    works for compressed files and iterables alike) and a history record."""
+    from .corpus import as_source
+    from .phrases import DEFAULT_MAX_TABLE_SIZE, Phrases
+    t0 = time.perf_counter()
+    source = as_source(corpus)          # read once if a one-shot iterable
+    current = {"stage": None}
+
+    def on_progress(stage, done, total):
+        if current["stage"] != stage:
+            if current["stage"] is not None:
+                reporter.end_stage()
+            reporter.stage(f"finding phrases (pass {stage.split()[-1]})", total)
+            current["stage"] = stage
+        reporter.scan(done)
+
+    phrases = Phrases.learn(source, passes=config.phrases, threshold=config.phrase_threshold,
+                            min_count=config.phrase_min_count, scoring=config.phrase_scoring,
+                            max_table_size=config.max_vocab_size or DEFAULT_MAX_TABLE_SIZE,
+                            max_word_bytes=config.max_word_bytes, progress=on_progress)
+    reporter.end_stage()
+    record = {"stage": "phrases", "seconds": time.perf_counter() - t0,
+              "passes": config.phrases, "phrases": [len(t) for t in phrases.tables],
+              "scoring": phrases.scoring, "threshold": phrases.threshold,
+              "min_count": phrases.min_count}
+    return phrases.source(source), record
 
 
 def build_corpus(corpus, config: TrainConfig, reporter: Optional[ProgressReporter] = None):
