@@ -44,14 +44,14 @@ def table_bound_bytes(max_entries: int, token_bytes: int) -> int:
     """Most memory the compiled TokenTable (w2v/_text.pyx) holds with ``max_entries``:
     it prunes as soon as it has max_entries + 1 entries, so
 
-    * slots: int64, a power of two >= 2 x entries (64k at least)
-    * per entry: hash u64 + arena offset i64 + length i32 + count i64 = 28 bytes,
-      in arrays of a power-of-two capacity >= entries
+    * slots: uint64 (tag | index), a power of two >= 2 x entries (64k at least)
+    * per entry: hash u64 + a 32-byte record (first 8 bytes, count, arena offset,
+      length, flags) = 40 bytes, in arrays of a power-of-two capacity >= entries
     * arena: the entries' bytes (cap a power of two), twice while pruning compacts it
     """
     entries = max_entries + 1
     slots = max(1 << 16, pow2_at_least(2 * entries)) * 8
-    per_entry = max(1 << 15, pow2_at_least(entries)) * 28
+    per_entry = max(1 << 15, pow2_at_least(entries)) * 40
     arena = max(1 << 20, pow2_at_least(entries * token_bytes)) * 2
     return slots + per_entry + arena
 
