@@ -97,7 +97,6 @@ cdef extern from *:
 cdef enum:
     PUBLISH_EVERY = 10000     # raw words between updates of the shared progress counter
     MAX_NOISE_RETRIES = 16    # redraws when a noise sample hits the true word
-    PATH_BLOCK = 16           # Huffman-path nodes whose dot products are taken together
     SLOT_STRIDE = 8           # doubles per thread in the stats array (64 bytes: no false sharing)
     STAT_LOSS = 0
     STAT_EXAMPLES = 1
@@ -298,16 +297,8 @@ cdef inline double logistic_step(const float *h, float *out_row, float *grad_hid
     """One output row: x = h.o, g = alpha (y - s(x)); grad_hidden += g o; o += g h.
 
     Returns the term's loss -log s(x) (y = 1) or -log s(-x) (y = 0) if asked."""
-    return logistic_update(h, out_row, grad_hidden, dim, dot(h, out_row, dim), label, alpha,
-                           compute_loss)
-
-
-cdef inline double logistic_update(const float *h, float *out_row, float *grad_hidden,
-                                   Py_ssize_t dim, float x, float label, float alpha,
-                                   int compute_loss) noexcept nogil:
-    """:func:`logistic_step` with x = h.o already computed."""
     cdef float loss = 0.0
-    cdef float g = (label - logistic(x, label, &loss, compute_loss)) * alpha
+    cdef float g = (label - logistic(dot(h, out_row, dim), label, &loss, compute_loss)) * alpha
     cdef float o
     cdef Py_ssize_t i
     for i in range(dim):
@@ -315,15 +306,6 @@ cdef inline double logistic_update(const float *h, float *out_row, float *grad_h
         grad_hidden[i] += g * o
         out_row[i] = o + g * h[i]
     return loss
-
-
-cdef inline bint all_distinct(const int32_t *ids, int n) noexcept nogil:
-    cdef int a, b
-    for a in range(1, n):
-        for b in range(a):
-            if ids[a] == ids[b]:
-                return False
-    return True
 
 
 cdef double train_example(const Weights *w, const Tables *t, const int32_t *inputs, int n_inputs,
@@ -342,8 +324,6 @@ cdef double train_example(const Weights *w, const Tables *t, const int32_t *inpu
     cdef float scale
     cdef double loss = 0.0
     cdef int64_t off
-    cdef int n_path, first, last
-    cdef float xs[PATH_BLOCK]
     if w.output_ns != NULL:
         prefetch_row(w.output_ns + <Py_ssize_t> target * dim, dim)
         for k in range(n_noise):
@@ -366,37 +346,16 @@ cdef double train_example(const Weights *w, const Tables *t, const int32_t *inpu
         off = t.hs_offsets[target]
         for k in range(t.hs_lengths[target]):
             prefetch_row(w.output_hs + <Py_ssize_t> t.hs_points[off + k] * dim, dim)
-        n_path = t.hs_lengths[target]
-        # A path's nodes are distinct and h is fixed, so every x = h.o_k can be computed
-        # before any o_k moves: the same arithmetic as node-by-node, but the dot
-        # products (and their cache misses) overlap instead of waiting on each update.
-        first = 0
-        while first < n_path:
-            last = min(first + PATH_BLOCK, n_path)
-            for k in range(first, last):
-                xs[k - first] = dot(h, w.output_hs + <Py_ssize_t> t.hs_points[off + k] * dim, dim)
-            for k in range(first, last):
-                loss += logistic_update(h, w.output_hs + <Py_ssize_t> t.hs_points[off + k] * dim,
-                                        grad_hidden, dim, xs[k - first],
-                                        <float> (1 - t.hs_codes[off + k]), alpha, compute_loss)
-            first = last
+        for k in range(t.hs_lengths[target]):
+            loss += logistic_step(h, w.output_hs + <Py_ssize_t> t.hs_points[off + k] * dim,
+                                  grad_hidden, dim, <float> (1 - t.hs_codes[off + k]), alpha,
+                                  compute_loss)
     if w.output_ns != NULL:
-        if n_noise < PATH_BLOCK and all_distinct(noise, n_noise):
-            # distinct rows (the target is never among the noise): dots first, as for a path
-            xs[0] = dot(h, w.output_ns + <Py_ssize_t> target * dim, dim)
-            for k in range(n_noise):
-                xs[k + 1] = dot(h, w.output_ns + <Py_ssize_t> noise[k] * dim, dim)
-            loss += logistic_update(h, w.output_ns + <Py_ssize_t> target * dim, grad_hidden, dim,
-                                    xs[0], 1.0, alpha, compute_loss)
-            for k in range(n_noise):
-                loss += logistic_update(h, w.output_ns + <Py_ssize_t> noise[k] * dim, grad_hidden,
-                                        dim, xs[k + 1], 0.0, alpha, compute_loss)
-        else:           # a row drawn twice must see its first update: one at a time
-            loss += logistic_step(h, w.output_ns + <Py_ssize_t> target * dim, grad_hidden, dim,
-                                  1.0, alpha, compute_loss)
-            for k in range(n_noise):
-                loss += logistic_step(h, w.output_ns + <Py_ssize_t> noise[k] * dim, grad_hidden,
-                                      dim, 0.0, alpha, compute_loss)
+        loss += logistic_step(h, w.output_ns + <Py_ssize_t> target * dim, grad_hidden, dim,
+                              1.0, alpha, compute_loss)
+        for k in range(n_noise):
+            loss += logistic_step(h, w.output_ns + <Py_ssize_t> noise[k] * dim, grad_hidden,
+                                  dim, 0.0, alpha, compute_loss)
     for k in range(n_inputs):
         row = w.input_vectors + <Py_ssize_t> inputs[k] * dim
         for i in range(dim):
