@@ -358,13 +358,7 @@ cdef class TokenTable:
 
     def entries(self):
         """All distinct tokens counted: (list of bytes, int64 counts array)."""
-        cdef int64_t i
-        words = [self.arena[self.records[i].offset:self.records[i].offset + self.records[i].length]
-                 for i in range(self.n_entries)]
-        counts = np.empty(self.n_entries, dtype=np.int64)
-        cdef int64_t[::1] cv = counts
-        for i in range(self.n_entries):
-            cv[i] = self.records[i].count
+        _, words, counts = self.selected_entries(1)      # every entry is counted at least once
         return words, counts
 
     def selected_entries(self, int64_t min_count):
