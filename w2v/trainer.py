@@ -132,16 +132,7 @@ def join_phrases(corpus, config: TrainConfig, reporter: ProgressReporter):
     from .phrases import DEFAULT_MAX_TABLE_SIZE, Phrases
     t0 = time.perf_counter()
     source = as_source(corpus)          # read once if a one-shot iterable
-    current = {"stage": None}
-
-    def on_progress(stage, done, total):
-        if current["stage"] != stage:
-            if current["stage"] is not None:
-                reporter.end_stage()
-            reporter.stage(f"finding phrases (pass {stage.split()[-1]})", total)
-            current["stage"] = stage
-        reporter.scan(done)
-
+    on_progress = _stage_progress(reporter, lambda stage: f"finding phrases (pass {stage.split()[-1]})")
     phrases = Phrases.learn(source, passes=config.phrases, threshold=config.phrase_threshold,
                             min_count=config.phrase_min_count, scoring=config.phrase_scoring,
                             max_table_size=config.max_vocab_size or DEFAULT_MAX_TABLE_SIZE,
@@ -157,19 +148,27 @@ def join_phrases(corpus, config: TrainConfig, reporter: ProgressReporter):
 def build_corpus(corpus, config: TrainConfig, reporter: Optional[ProgressReporter] = None):
     """Vocabulary pass and encoding pass, with progress; checks the vocabulary is usable."""
     reporter = reporter or ProgressReporter()
-    current = {"stage": None}
-
-    def on_progress(stage, done, total):
-        if current["stage"] != stage:
-            reporter.stage("counting words" if stage == "vocab" else "encoding corpus", total)
-            current["stage"] = stage
-        reporter.scan(done)
-
+    on_progress = _stage_progress(
+        reporter, lambda stage: "counting words" if stage == "vocab" else "encoding corpus")
     vocab, encoded = build(corpus, config, on_progress)
     reporter.end_stage()
     check_vocab(vocab, config)
     _return_freed_heap()
     return vocab, encoded
+
+
+def _stage_progress(reporter: ProgressReporter, label: Callable[[str], str]):
+    """A ``progress(stage, done, total)`` callback for a scanning pass: each new stage
+    opens a reporter stage named ``label(stage)`` (which ends the previous one)."""
+    current = {"stage": None}
+
+    def on_progress(stage, done, total):
+        if current["stage"] != stage:
+            reporter.stage(label(stage), total)
+            current["stage"] = stage
+        reporter.scan(done)
+
+    return on_progress
 
 
 def _return_freed_heap() -> None:
