@@ -494,6 +494,7 @@ def w2v_training_phase(log: Path) -> dict:
     return {"train_words": int(m.group(1).replace(",", "")), "train_s": float(m.group(2)),
             "train_words_per_s": float(m.group(3)) * 1e6}
 
+
 def run_one(tool: str, mode: Mode, settings: Settings, corpus: Corpus, work_dir: Path,
             timeout: Optional[float] = None, evaluate: bool = True, keep_vectors: bool = False,
             repeat: int = 1, eval_timeout: Optional[float] = 900) -> dict:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -98,11 +97,10 @@ def main():
         m = harness.run_measured(argv, a.dir / "train.log", timeout=a.timeout)
         log = Path(m.log).read_text(errors="replace")
         summary = [line for line in log.replace("\r", "\n").splitlines() if "words trained" in line]
-        trained = re.search(r"([\d,]+) words trained", summary[-1]) if summary else None
         result.update(command=" ".join(argv), returncode=m.returncode, timed_out=m.timed_out,
                       train_wall_s=round(m.wall_s, 1), peak_rss_mb=round(m.peak_rss_kb / 1024),
                       summary=summary[-1].strip() if summary else log[-2000:],
-                      words_trained=int(trained.group(1).replace(",", "")) if trained else None)
+                      words_trained=harness.w2v_training_phase(Path(m.log)).get("train_words"))
         if m.returncode == 0:
             from w2v.io import load_model
             loaded = load_model(model)

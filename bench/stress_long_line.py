@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -70,10 +69,9 @@ def train(corpus: Path, out: Path, log: Path) -> dict:
             "--size", "8", "--negative", "1", "--window", "2", "--min-count", "1", "--sample", "0"]
     m = harness.run_measured(argv, log, timeout=3600)
     text = Path(log).read_text(errors="replace")
-    trained = re.search(r"([\d,]+) words trained", text)
     return {"command": " ".join(argv), "returncode": m.returncode, "wall_s": round(m.wall_s, 1),
             "peak_rss_mb": round(m.peak_mb, 1),
-            "words_trained": int(trained.group(1).replace(",", "")) if trained else None,
+            "words_trained": harness.w2v_training_phase(Path(log)).get("train_words"),
             "last_line": text.strip().splitlines()[-1][:300] if text.strip() else ""}
 
 
