@@ -370,11 +370,7 @@ cdef class PhraseApplier(TokenTable):
     def flush(self):
         """End of the text: the rest of the output, ending with a newline if the
         last line had words (an unterminated last line gets one)."""
-        cdef int rc = 0
-        if self.in_token:
-            self.in_token = False
-            rc = self.emit(self.carry, self.carry_len)
-        if rc != 0:
+        if self.flush_carry() != 0:
             raise MemoryError("out of memory while joining phrases")
         if self.pending_len >= 0 or self.line_has_output:
             self.end_line()

@@ -141,3 +141,5 @@ cdef class TokenTable:
     cdef void end_line(self) noexcept nogil
     @cython.final
     cdef int scan(self, const unsigned char *data, Py_ssize_t n) noexcept nogil
+    @cython.final
+    cdef int flush_carry(self) noexcept nogil

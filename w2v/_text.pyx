@@ -346,13 +346,17 @@ cdef class TokenTable:
         if rc != 0:
             raise MemoryError("out of memory while scanning the corpus")
 
+    cdef int flush_carry(self) noexcept nogil:
+        """End of the text: emit the token a chunk boundary left carried (0, or -1 when
+        out of memory)."""
+        if not self.in_token:
+            return 0
+        self.in_token = False
+        return self.emit(self.carry, self.carry_len)
+
     def finish(self):
         """End of the text: flush a carried token and close the last sentence."""
-        cdef int rc = 0
-        if self.in_token:
-            self.in_token = False
-            rc = self.emit(self.carry, self.carry_len)
-        if rc != 0:
+        if self.flush_carry() != 0:
             raise MemoryError("out of memory while scanning the corpus")
         self.end_line()
 
