@@ -101,16 +101,42 @@ def check_writable(path: str, option: str) -> None:
               help="Pairs seen fewer times are never phrases.")
 @click.option("--phrase-scoring", type=click.Choice(["default", "npmi"]), default="default",
               show_default=True, help="word2phrase's score or normalised PMI.")
+@click.option("--cluster", "cluster", default=None, metavar="ADDRESS",
+              help="Train on a Ray cluster (pip install 'w2v[ray]'): auto, host:6379, "
+                   "ray://host:10001, or 'local' for local worker processes. CORPUS must be an "
+                   "uncompressed file every node can read at the same path.")
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="With --cluster: worker processes (one per node).")
+@click.option("--threads-per-worker", type=int, default=None,
+              help="With --cluster: training threads of each worker [default: --threads].")
+@click.option("--sync-period", type=float, default=0.5, show_default=True,
+              help="With --cluster: seconds between row-averaging rounds.")
+@click.option("--sync-rows", type=int, default=1024, show_default=True,
+              help="With --cluster: most frequent rows synced every round; rarer rows in "
+                   "tiers twice as large, half as often.")
+@click.option("--sync-backend", type=click.Choice(["objstore", "gloo"]), default="objstore",
+              show_default=True, help="With --cluster: Ray's object store, or a gloo allreduce "
+                                      "(needs torch).")
+@click.option("--sync-rule", type=click.Choice(["adaptive", "sum", "mean"]), default="adaptive",
+              show_default=True, help="With --cluster: how the ranks' row updates combine.")
 @click.option("--save-on-interrupt", is_flag=True,
               help="On Ctrl-C or SIGTERM, still write the model trained so far to --output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @friendly_errors
 def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_interrupt,
+          cluster, workers, threads_per_worker, sync_period, sync_rows, sync_backend, sync_rule,
           **options):
     """Train vectors on CORPUS (a text file, one sentence per line; .gz/.bz2/.xz too)."""
     from ..trainer import resume, train as train_model
 
     config = TrainConfig.from_options(sg=not cbow, **options)   # validates every option
+    cluster_options = {}
+    if cluster is not None:
+        if resume_path or options["phrases"]:
+            raise ConfigError("--cluster: cannot be combined with --resume or --phrases yet")
+        cluster_options = dict(cluster=cluster, workers=workers, sync_period=sync_period,
+                               sync_rows=sync_rows, sync_backend=sync_backend, sync_rule=sync_rule,
+                               threads_per_worker=threads_per_worker or options["threads"])
     fmt = output_format(output, fmt)
     check_writable(output, "--output")
     if save_model:
@@ -125,7 +151,11 @@ def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_int
                            progress=not quiet)
             config = model.config
         else:
-            model = train_model(corpus, progress=not quiet, **config.to_dict_for_options())
+            settings = config.to_dict_for_options()
+            if cluster_options:
+                settings.pop("threads")
+            model = train_model(corpus, progress=not quiet, **settings, **cluster_options)
+            config = model.config
     except TrainingInterrupted as e:
         if save_on_interrupt and e.model is not None:
             e.model.save(output, format=fmt)          # atomic: complete file or none
@@ -136,12 +166,19 @@ def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_int
         model.save(save_model, format="model")
     if not quiet:
         train_stage = model.history[-1]
+        threads = train_stage.get("threads", config.threads)
         click.echo(f"{config.mode}: {len(model):,} words, {train_stage['words']:,} words trained "
                    f"in {train_stage['seconds']:.1f} s, "
                    f"{train_stage['words_per_sec'] / 1e6:.2f} M words/s "
-                   f"({train_stage['words_per_sec'] / config.threads / 1e6:.2f} M/thread); "
+                   f"({train_stage['words_per_sec'] / threads / 1e6:.2f} M/thread); "
                    f"loss by epoch {' '.join(f'{x:.4f}' for x in model.epoch_losses)}; "
                    f"wrote {output}", err=True)
+        if "cluster" in train_stage:
+            c = train_stage["cluster"]
+            click.echo(f"cluster: {c['workers']} workers x {c['threads_per_worker']} threads, "
+                       f"{c['sync_rounds']} sync rounds ({c['sync_backend']}), "
+                       f"{max(c['sync_seconds_per_round']) * 1e3:.1f} ms per round, "
+                       f"{max(c['sync_fraction']) * 100:.1f}% of the time syncing", err=True)
 
 
 @main.command()

@@ -12,14 +12,14 @@ Heavy modules (the compiled core) are imported on first use, so ``import w2v``
 stays cheap for query-only scripts.
 """
 from .config import TrainConfig
-from .errors import (ConfigError, CorpusError, FormatError, TrainingInterrupted,
+from .errors import (ClusterError, ConfigError, CorpusError, FormatError, TrainingInterrupted,
                      UnknownWordError, W2VError)
 
 __version__ = "0.1.0"
 
 __all__ = ["train", "resume", "load", "load_model", "find_phrases", "Phrases", "word_classes",
            "TrainConfig", "W2VError", "ConfigError",
-           "CorpusError", "FormatError", "UnknownWordError", "TrainingInterrupted",
+           "CorpusError", "FormatError", "UnknownWordError", "TrainingInterrupted", "ClusterError",
            "__version__"]
 
 

@@ -211,6 +211,14 @@ cpdef uint64_t thread_seed(uint64_t seed, uint64_t thread_id, uint64_t epoch):
     return next_random(&s)
 
 
+def add_words_done(words_done, long long n):
+    """Atomically add ``n`` to the shared progress counter the worker threads
+    publish to (a cluster worker adds the other ranks' progress, so the learning
+    rate follows the global word count)."""
+    cdef long long *p = <long long *> _contig(words_done, np.int64, "words_done")
+    return atomic_add(p, n)
+
+
 def vose_alias(double[::1] scaled, double[::1] prob, int32_t[::1] alias):
     """Vose's alias construction, in place (see :func:`w2v.tables.alias_table`).
 

@@ -152,6 +152,55 @@ class TrainConfig:
         return cls(**kwargs).validate()
 
 
+#: How cluster workers exchange the averaged rows: through Ray's object store
+#: (no extra dependency) or an allreduce over ``ray.util.collective``'s gloo
+#: backend (needs torch).
+SYNC_BACKENDS = ("objstore", "gloo")
+#: How a sync round combines the ranks' rows (:class:`w2v.rowsync.RowSync`)
+SYNC_RULES = ("adaptive", "sum", "mean")
+
+
+@dataclass
+class ClusterConfig:
+    """Where and how a run is spread over a Ray cluster (not saved with the model:
+    the same model can be trained on one machine or many).
+
+    ``address`` is Ray's (``auto``, ``host:6379``, ``ray://host:10001``) or
+    ``local``, which starts a local cluster of worker processes for this run."""
+
+    address: str = "local"
+    workers: int = 2
+    threads_per_worker: int = 1
+    sync_period: float = 0.5          # seconds between row-averaging rounds
+    sync_rows: int = 1024             # rows synced every round (tier 0); rarer tiers less often
+    sync_backend: str = "objstore"
+    sync_rule: str = "adaptive"       # how rows combine: adaptive, sum or mean (see w2v.rowsync)
+    object_store_mb: int = 512        # object-store cap of a ``local`` cluster
+
+    def validate(self) -> "ClusterConfig":
+        def need(ok: bool, option: str, message: str):
+            if not ok:
+                raise ConfigError(f"--{option.replace('_', '-')}: {message}")
+
+        need(isinstance(self.address, str) and self.address.strip() != "", "cluster",
+             f"must be a Ray address (auto, host:port, ray://host:port) or 'local', got {self.address!r}")
+        for name, low in (("workers", 1), ("threads_per_worker", 1), ("sync_rows", 1),
+                          ("object_store_mb", 80)):
+            value = getattr(self, name)
+            need(isinstance(value, int) and not isinstance(value, bool) and value >= low, name,
+                 f"must be an integer >= {low}, got {value!r}")
+        need(self.workers <= 4096, "workers", f"must be at most 4096, got {self.workers}")
+        need(self.threads_per_worker <= 1024, "threads_per_worker",
+             f"must be at most 1024, got {self.threads_per_worker}")
+        need(_is_number(self.sync_period) and 0.01 <= self.sync_period <= 3600, "sync_period",
+             f"must be between 0.01 and 3600 seconds, got {self.sync_period!r}")
+        need(self.sync_backend in SYNC_BACKENDS, "sync_backend",
+             f"must be {' or '.join(SYNC_BACKENDS)}, got {self.sync_backend!r}")
+        need(self.sync_rule in SYNC_RULES, "sync_rule",
+             f"must be {', '.join(SYNC_RULES)}, got {self.sync_rule!r}")
+        return self
+
+
 def check_phrase_options(passes, threshold, min_count, scoring, max_table_size=None,
                          prefix: str = "") -> float:
     """Validate phrase-detection options (raise :class:`ConfigError` naming the

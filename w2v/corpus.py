@@ -63,12 +63,24 @@ class ChunkSource:
 
 
 class TextSource(ChunkSource):
-    """A corpus file that can be read (more than once) as byte chunks."""
+    """A corpus file that can be read (more than once) as byte chunks.
 
-    def __init__(self, path):
+    ``byte_range=(start, end)`` reads only the lines whose first byte lies in
+    ``[start, end)`` of an uncompressed file (one shard of a cluster run; see
+    :func:`byte_shards`)."""
+
+    def __init__(self, path, byte_range: Optional[tuple] = None):
         self.path = check_corpus_path(path)
         self.compression = compression_of(self.path)
         self.size = os.path.getsize(self.path)
+        self.span = (0, self.size)
+        if byte_range is not None:
+            if self.compression:
+                raise CorpusError(f"{self.path} is {self.compression}-compressed and cannot be "
+                                  f"split into byte ranges; decompress it first")
+            start, end = byte_range
+            self.span = (line_start_at_or_after(self.path, start), line_start_at_or_after(self.path, end))
+            self.size = self.span[1] - self.span[0]
 
     def __repr__(self):
         return f"TextSource({self.path!r})"
@@ -82,12 +94,18 @@ class TextSource(ChunkSource):
                 stream = opener(raw, "rb") if opener else raw
                 buf = bytearray(CHUNK_BYTES)
                 view = memoryview(buf)
-                last_pos = 0
+                start, end = self.span
+                if start:
+                    raw.seek(start)
+                left = end - start if not opener else None   # bytes of the range still to read
+                last_pos = start
                 first = True
-                while True:
-                    n = stream.readinto(buf)
+                while left is None or left > 0:
+                    n = stream.readinto(buf if left is None or left >= CHUNK_BYTES else view[:left])
                     if not n:
                         break
+                    if left is not None:
+                        left -= n
                     if first:
                         first = False
                         if b"\x00" in view[:min(n, 1 << 16)].tobytes():
@@ -142,6 +160,37 @@ class IterableSource(ChunkSource):
             if progress is not None:
                 progress(len(chunk))
             yield chunk
+
+
+def byte_shards(size: int, n: int) -> list:
+    """Cut ``size`` bytes into ``n`` nominal ranges ``(start, end)`` of about equal
+    length. A line belongs to the range holding its first byte, so the shards
+    (read with ``TextSource(path, byte_range=...)``) hold every line exactly once,
+    whatever the line lengths; a shard can be empty."""
+    cuts = [size * k // n for k in range(n + 1)]
+    return [(cuts[k], cuts[k + 1]) for k in range(n)]
+
+
+def line_start_at_or_after(path, pos: int) -> int:
+    """The offset of the first line that starts at or after byte ``pos`` (the
+    file size when there is none): 0 for 0, else one past the first newline at
+    or after ``pos - 1``."""
+    if pos <= 0:
+        return 0
+    size = os.path.getsize(path)
+    if pos >= size:
+        return size
+    with open(path, "rb") as f:
+        f.seek(pos - 1)
+        offset = pos - 1
+        while True:
+            block = f.read(1 << 20)
+            if not block:
+                return size
+            i = block.find(b"\n")
+            if i >= 0:
+                return offset + i + 1
+            offset += len(block)
 
 
 def as_source(corpus):

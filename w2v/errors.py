@@ -42,3 +42,7 @@ class TrainingInterrupted(W2VError):
         super().__init__(message)
         self.model = model
         self.cause = cause      # the KeyboardInterrupt (or subclass) that stopped training
+
+
+class ClusterError(W2VError):
+    """A cluster run failed: a worker died or raised, or the cluster cannot host the run."""

@@ -19,7 +19,7 @@ import numpy as np
 from . import _core, tables
 from .config import TrainConfig
 from .corpus import EncodedCorpus, shards
-from .errors import CorpusError, TrainingInterrupted, W2VError
+from .errors import ConfigError, CorpusError, TrainingInterrupted, W2VError
 from .model import Model
 from .progress import BarReporter, ProgressReporter
 from .vocab import Vocab, build
@@ -28,7 +28,13 @@ from .vocab import Vocab, build
 POLL_SECONDS = 0.2
 
 
-def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), **options) -> Model:
+#: :func:`train` options that shape a cluster run rather than the model
+CLUSTER_OPTIONS = ("workers", "threads_per_worker", "sync_period", "sync_rows", "sync_backend",
+                   "sync_rule", "object_store_mb")
+
+
+def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), cluster=None,
+          **options) -> Model:
     """Train word vectors.
 
     Parameters
@@ -47,10 +53,35 @@ def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), **optio
         ``negative``, ``hs``, ``sample``, ``min_count``, ``threads``,
         ``epochs``/``iter``, ``alpha``, ``min_alpha``, ``seed``, ...).
 
+    cluster : str, optional
+        Train on a Ray cluster (``pip install 'w2v[ray]'``): Ray's address
+        (``auto``, ``host:6379``, ``ray://host:10001``) or ``local`` for a local
+        cluster of worker processes. Then ``workers`` is the number of worker
+        processes (one per node) and ``threads_per_worker`` their threads;
+        ``sync_period`` (seconds), ``sync_rows``, ``sync_backend`` (``objstore``
+        or ``gloo``) and ``object_store_mb`` tune the row averaging (see
+        :mod:`w2v.cluster`).
+
     Raises :class:`ConfigError` for impossible options (before any work),
     :class:`CorpusError` for an unusable corpus and :class:`TrainingInterrupted`
     on Ctrl-C (its ``.model`` holds the weights trained so far).
     """
+    cluster_options = {k: options.pop(k) for k in CLUSTER_OPTIONS if k in options}
+    if cluster is not None:
+        from .config import ClusterConfig
+        if "threads" in options:
+            raise ConfigError("with cluster=, give threads_per_worker (and workers), not threads")
+        if callbacks:
+            raise ConfigError("epoch callbacks are not supported with cluster=")
+        cluster_config = ClusterConfig(address=cluster, **cluster_options).validate()
+        config = TrainConfig.from_options(threads=cluster_config.threads_per_worker, **options)
+        from .cluster import train_on_cluster
+        return train_on_cluster(corpus, config, cluster_config, _reporter(progress))
+    if cluster_options.keys() - {"workers"}:
+        raise ConfigError(f"{', '.join(sorted(cluster_options.keys() - {'workers'}))}: "
+                          f"only with cluster=")
+    if "workers" in cluster_options:      # gensim's name for the thread count
+        options["workers"] = cluster_options["workers"]
     config = TrainConfig.from_options(**options)
     reporter = _reporter(progress)
     phrase_record = None
@@ -281,35 +312,68 @@ def _call_callbacks(callbacks, model, record) -> bool:
     return keep_going
 
 
+class EpochThreads:
+    """One epoch's worker threads, each entering the nogil core on its shard.
+
+    ``start()`` launches them; ``join(timeout)`` waits for all (or until
+    ``timeout``); ``alive()`` says whether any still runs; ``halt()`` raises the
+    shared stop flag and joins. A worker's exception is kept in ``errors`` (and
+    raises the stop flag, so the others stop within a sentence). ``thread_base``
+    offsets the thread ids the RNG seeds derive from (a cluster rank's threads
+    get ids of their own)."""
+
+    def __init__(self, trainer, bounds, stop, seed: int, epoch_index: int, thread_base: int = 0):
+        self.n = len(bounds) - 1
+        self.results: List[Optional[tuple]] = [None] * self.n
+        self.errors: List[BaseException] = []
+        self.stop = stop
+
+        def work(k: int) -> None:
+            try:
+                self.results[k] = trainer.run_shard(
+                    k, _core.thread_seed(seed, thread_base + k, epoch_index),
+                    int(bounds[k]), int(bounds[k + 1]))
+            except BaseException as exc:  # re-raised on the main thread
+                self.errors.append(exc)
+                stop[0] = 1
+
+        self.threads = [threading.Thread(target=work, args=(k,), name=f"w2v-worker-{k}", daemon=True)
+                        for k in range(self.n)]
+
+    def start(self) -> None:
+        for w in self.threads:
+            w.start()
+
+    def alive(self) -> bool:
+        return any(w.is_alive() for w in self.threads)
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        deadline = None if timeout is None else time.perf_counter() + timeout
+        for w in self.threads:
+            w.join(None if deadline is None else max(0.0, deadline - time.perf_counter()))
+
+    def halt(self) -> None:
+        self.stop[0] = 1            # every worker sees the flag within one sentence
+        self.join()
+
+    def totals(self) -> tuple:
+        """(loss, examples, words) summed over the threads that finished."""
+        done = [r for r in self.results if r is not None]
+        return tuple(sum(r[i] for r in done) for i in range(3))
+
+
 def _run_epoch(trainer, model, bounds, words_done, stop, stats, stride, epoch_index, e, epochs,
                total_words, start_alpha, end_alpha, reporter, train_start) -> dict:
     n_threads = len(bounds) - 1
-    results: List[Optional[tuple]] = [None] * n_threads
-    errors: List[BaseException] = []
-    seed = model.config.seed
-
-    def work(k: int) -> None:
-        try:
-            results[k] = trainer.run_shard(k, _core.thread_seed(seed, k, epoch_index),
-                                           int(bounds[k]), int(bounds[k + 1]))
-        except BaseException as exc:  # re-raised on the main thread
-            errors.append(exc)
-            stop[0] = 1
-
     stats[:] = 0.0
     epoch_start = time.perf_counter()
     words_at_start = int(words_done[0])
-    workers = [threading.Thread(target=work, args=(k,), name=f"w2v-worker-{k}", daemon=True)
-               for k in range(n_threads)]
+    threads = EpochThreads(trainer, bounds, stop, model.config.seed, epoch_index)
     last = (epoch_start, 0.0, 0.0)
     try:
-        for w in workers:
-            w.start()
-        while True:
-            alive = [w for w in workers if w.is_alive()]
-            if not alive:
-                break
-            alive[0].join(POLL_SECONDS)
+        threads.start()
+        while threads.alive():
+            threads.join(POLL_SECONDS)
             now = time.perf_counter()
             loss_sum = float(stats[0::stride].sum())
             examples = float(stats[1::stride].sum())
@@ -324,21 +388,16 @@ def _run_epoch(trainer, model, bounds, words_done, stop, stats, stride, epoch_in
                            rate, n_threads, e + 1, epochs)
             last = (now, loss_sum, examples)
     except BaseException as exc:   # Ctrl-C, SIGTERM (raised by the CLI's handler), anything
-        stop[0] = 1                 # every worker sees the flag within one sentence
-        for w in workers:
-            w.join()
+        threads.halt()
         if isinstance(exc, KeyboardInterrupt):
             raise TrainingInterrupted(f"training interrupted during epoch {e + 1}/{epochs}",
                                       model=model, cause=exc) from None
         raise
-    for w in workers:
-        w.join()
-    if errors:
-        raise errors[0]
+    threads.join()
+    if threads.errors:
+        raise threads.errors[0]
     seconds = time.perf_counter() - epoch_start
-    loss = sum(r[0] for r in results)
-    examples = sum(r[1] for r in results)
-    words = sum(r[2] for r in results)
+    loss, examples, words = threads.totals()
     mean_loss = loss / examples if examples else float("nan")
     if model.config.compute_loss and examples and not math.isfinite(mean_loss):
         raise W2VError(f"training diverged in epoch {e + 1} (loss is {mean_loss}); lower --alpha")
