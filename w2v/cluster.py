@@ -36,6 +36,7 @@ import asyncio
 import dataclasses
 import hashlib
 import os
+import re
 import time
 from typing import List, Optional
 
@@ -107,6 +108,13 @@ def _connect(ray, cluster: ClusterConfig) -> bool:
         raise ClusterError(f"cannot connect to the Ray cluster at {cluster.address!r}: "
                            f"{_first_line(e)}") from None
     return True
+
+
+def _error_line(text: str) -> str:
+    """The last ``SomeError: message`` line of a remote traceback ('' if none)."""
+    found = [line.strip() for line in text.splitlines()
+             if re.match(r"^\s*\w+(Error|Exception): ", line)]
+    return found[-1] if found else ""
 
 
 def _first_line(exc: BaseException) -> str:
@@ -485,7 +493,11 @@ class _Run:
             if isinstance(inner, (W2VError, ClusterError)):
                 message = str(inner).splitlines()[0]
             elif type(exc).__name__ in ("RayActorError", "ActorDiedError", "WorkerCrashedError"):
-                message = f"worker {rank} died during {what} (its process was killed or crashed)"
+                reason = _error_line(str(exc))
+                if getattr(exc, "actor_init_failed", False) and reason:
+                    message = f"worker {rank} could not start: {reason}"
+                else:
+                    message = f"worker {rank} died during {what} (its process was killed or crashed)"
             else:
                 message = f"worker {rank} failed during {what}: {_first_line(inner or cause)}"
             if self.coordinator is not None:

@@ -129,19 +129,26 @@ class RowSync:
         self.consensus = [m.copy() for m, _, _ in self.parts] if rule != "mean" else None
         self._taken = None
 
-    def _rows(self, r: Optional[int], k: int, block: Optional[slice]):
-        m, rev, schedule = self.parts[k]
-        if block is not None:
-            return np.arange(len(m), dtype=np.int64)[block]
-        ranks = schedule.ranks_for_round(r)
-        return (len(m) - 1 - ranks) if rev else ranks
+    def _spans(self, r: Optional[int], block: Optional[slice]):
+        """``(matrix index, row slice)`` pairs of round ``r`` (or of ``block``): tiers
+        are contiguous rank ranges, so rows are read and written as slices."""
+        spans = []
+        for k, (m, rev, schedule) in enumerate(self.parts):
+            if block is not None:
+                ranges = [(block.start, min(block.stop, len(m)))]
+            else:
+                ranges = [(t.start, t.stop) for t in schedule.tiers_for_round(r)]
+            for a, b in ranges:
+                if a >= b:
+                    continue
+                spans.append((k, slice(len(m) - b, len(m) - a) if rev else slice(a, b)))
+        return spans
 
     def gather(self, r: Optional[int] = None, block: Optional[slice] = None) -> np.ndarray:
         """The payload of round ``r`` (or of the row ``block`` of every matrix)."""
         pieces, taken, norms = [], [], []
-        for k, (m, _, _) in enumerate(self.parts):
-            rows = self._rows(r, k, block)
-            now = m[rows]
+        for k, rows in self._spans(r, block):
+            now = self.parts[k][0][rows].copy()
             taken.append(now)
             if self.rule == "mean":
                 pieces.append(now.ravel())
@@ -161,33 +168,31 @@ class RowSync:
         With ``exact`` (no thread is training) the rows are set to the new consensus,
         so that every rank holds the same bits; otherwise they move by
         ``new - (rows at gather time)``."""
+        spans = self._spans(r, block)
         at = 0
-        n_rows_all = sum(len(self._rows(r, k, block)) for k in range(len(self.parts)))
-        norms_at = total.size - n_rows_all if self.rule == "adaptive" else None
-        for k, (m, _, _) in enumerate(self.parts):
-            rows = self._rows(r, k, block)
-            d = m.shape[1]
-            part = total[at:at + len(rows) * d].reshape(len(rows), d)
-            at += len(rows) * d
+        norms_at = total.size - sum(t.shape[0] for t in self._taken)
+        for (k, rows), then in zip(spans, self._taken):
+            m = self.parts[k][0]
+            n, d = then.shape
+            part = total[at:at + n * d].reshape(n, d)
+            at += n * d
             if self.rule == "mean":
                 new = part / np.float32(n_ranks)
             else:
                 if self.rule == "adaptive":
-                    squares = total[norms_at:norms_at + len(rows)]
-                    norms_at += len(rows)
+                    squares = total[norms_at:norms_at + n]
+                    norms_at += n
                     summed = np.einsum("ij,ij->i", part, part)
                     q = np.ones_like(squares)
                     bound = squares * np.float32(ALIGNED_RANKS)
                     np.divide(bound, summed, out=q, where=summed > bound)
-                    step = part * q[:, None]
-                else:
-                    step = part
-                new = self.consensus[k][rows] + step
-                self.consensus[k][rows] = new
+                    part = part * q[:, None]
+                new = self.consensus[k][rows]
+                new += part                      # the consensus moves in place
             if exact:
                 m[rows] = new
             else:
-                m[rows] += new - self._taken[k]
+                m[rows] += new - then
         self._taken = None
 
     def row_blocks(self, max_floats: int) -> List[slice]:
