@@ -114,9 +114,9 @@ def check_writable(path: str, option: str) -> None:
 @click.option("--sync-rows", type=int, default=1024, show_default=True,
               help="With --cluster: most frequent rows synced every round; rarer rows in "
                    "tiers twice as large, half as often.")
-@click.option("--sync-backend", type=click.Choice(["objstore", "gloo"]), default="objstore",
+@click.option("--sync-backend", type=click.Choice(["auto", "objstore", "gloo"]), default="auto",
               show_default=True, help="With --cluster: Ray's object store, or a gloo allreduce "
-                                      "(needs torch).")
+                                      "(needs torch; faster). auto: gloo if torch imports.")
 @click.option("--sync-rule", type=click.Choice(["adaptive", "sum", "mean"]), default="adaptive",
               show_default=True, help="With --cluster: how the ranks' row updates combine.")
 @click.option("--save-on-interrupt", is_flag=True,

@@ -167,7 +167,7 @@ PLANTED = dict(sg=True, size=50, window=5, negative=5, min_count=5, sample=0, ep
 
 def test_cluster_matches_corpus_and_ranks_agree(local_ray, planted_corpus, tmp_path):
     model = w2v.train(planted_corpus, cluster="local", workers=2, threads_per_worker=1,
-                      sync_period=0.05, seed=3, **PLANTED)
+                      sync_period=0.05, seed=3, sync_backend="objstore", **PLANTED)
     info = model.history[-1]["cluster"]
     one = w2v.train(planted_corpus, threads=1, **dict(PLANTED, epochs=1))
     per_epoch = one.history[0]["train_words"]
@@ -237,3 +237,29 @@ def test_a_killed_worker_ends_the_run_with_a_clear_error(local_ray, planted_corp
     assert isinstance(outcome.get("error"), ClusterError), outcome
     assert "died" in str(outcome["error"]) or "failed" in str(outcome["error"])
     assert outcome["at"] - killed_at < 30
+
+
+def test_cli_trains_on_a_cluster_and_reports_sync(planted_corpus, tmp_path):
+    """The CLI starts its own local cluster (as a user would) in a fresh process."""
+    out = tmp_path / "v.bin"
+    env = dict(os.environ, RAY_AUTH_MODE="disabled")
+    proc = subprocess.run(["w2v", "train", planted_corpus, "-o", str(out), "--cluster", "local",
+                           "--workers", "2", "--threads-per-worker", "1", "--sg", "--size", "50",
+                           "--sample", "0", "--sync-period", "0.05"],
+                          capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "cluster: 2 workers x 1 threads" in proc.stderr
+    assert score_analogies(w2v.load(out))[0] >= 27
+
+
+def test_cli_cluster_errors_are_one_line(tmp_path):
+    import gzip
+    path = tmp_path / "c.txt.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(b"a b c\n" * 100)
+    proc = subprocess.run(["w2v", "train", str(path), "-o", str(tmp_path / "v.bin"), "--cluster",
+                           "local"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:") and "decompress" in lines[0]
+    assert not (tmp_path / "v.bin").exists()

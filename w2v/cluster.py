@@ -84,6 +84,8 @@ def train_on_cluster(corpus, config: TrainConfig, cluster: ClusterConfig,
         raise ConfigError("--phrases is not supported with --cluster yet; run 'w2v phrases' first "
                           "and train on its output")
     config = dataclasses.replace(config, threads=cluster.threads_per_worker)
+    if cluster.sync_backend == "auto":
+        cluster = dataclasses.replace(cluster, sync_backend="gloo" if _has_torch() else "objstore")
     ray = _import_ray()
     started_here = _connect(ray, cluster)
     try:
@@ -91,6 +93,14 @@ def train_on_cluster(corpus, config: TrainConfig, cluster: ClusterConfig,
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _has_torch() -> bool:
+    try:
+        import torch.distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _connect(ray, cluster: ClusterConfig) -> bool:

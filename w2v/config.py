@@ -152,10 +152,11 @@ class TrainConfig:
         return cls(**kwargs).validate()
 
 
-#: How cluster workers exchange the averaged rows: through Ray's object store
-#: (no extra dependency) or an allreduce over ``ray.util.collective``'s gloo
-#: backend (needs torch).
-SYNC_BACKENDS = ("objstore", "gloo")
+#: How cluster workers exchange the rows: through Ray's object store (no extra
+#: dependency) or an allreduce over ``ray.util.collective``'s gloo backend (needs
+#: torch; faster, and its cost per node stays flat as nodes are added); ``auto``
+#: takes gloo when torch imports on the driver.
+SYNC_BACKENDS = ("auto", "objstore", "gloo")
 #: How a sync round combines the ranks' rows (:class:`w2v.rowsync.RowSync`)
 SYNC_RULES = ("adaptive", "sum", "mean")
 
@@ -173,7 +174,7 @@ class ClusterConfig:
     threads_per_worker: int = 1
     sync_period: float = 0.5          # seconds between row-averaging rounds
     sync_rows: int = 1024             # rows synced every round (tier 0); rarer tiers less often
-    sync_backend: str = "objstore"
+    sync_backend: str = "auto"
     sync_rule: str = "adaptive"       # how rows combine: adaptive, sum or mean (see w2v.rowsync)
     object_store_mb: int = 512        # object-store cap of a ``local`` cluster
 

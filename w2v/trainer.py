@@ -58,8 +58,8 @@ def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), cluster
         (``auto``, ``host:6379``, ``ray://host:10001``) or ``local`` for a local
         cluster of worker processes. Then ``workers`` is the number of worker
         processes (one per node) and ``threads_per_worker`` their threads;
-        ``sync_period`` (seconds), ``sync_rows``, ``sync_backend`` (``objstore``
-        or ``gloo``) and ``object_store_mb`` tune the row averaging (see
+        ``sync_period`` (seconds), ``sync_rows``, ``sync_backend`` (``auto``,
+        ``objstore`` or ``gloo``), ``sync_rule`` and ``object_store_mb`` tune the row averaging (see
         :mod:`w2v.cluster`).
 
     Raises :class:`ConfigError` for impossible options (before any work),
