@@ -263,3 +263,26 @@ def test_cli_cluster_errors_are_one_line(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error:") and "decompress" in lines[0]
     assert not (tmp_path / "v.bin").exists()
+
+
+def test_ctrl_c_stops_every_worker_and_keeps_the_model(planted_corpus, tmp_path):
+    out = tmp_path / "v.bin"
+    log = tmp_path / "stderr.txt"
+    env = dict(os.environ, RAY_AUTH_MODE="disabled")
+    with open(log, "w") as err:
+        proc = subprocess.Popen(["w2v", "train", planted_corpus, "-o", str(out), "--cluster", "local",
+                                 "--workers", "2", "--threads-per-worker", "1", "--epochs", "2000",
+                                 "--sync-period", "0.05", "--save-on-interrupt"],
+                                stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=str(tmp_path))
+    deadline = time.monotonic() + 120
+    while "training" not in log.read_text() and time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()[-2000:]
+        time.sleep(0.2)
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130, log.read_text()[-2000:]
+    text = log.read_text()
+    assert "saved the model trained so far" in text
+    vectors = w2v.load(out)
+    expected_words = len(vocab_mod.count_file(planted_corpus, TrainConfig()).words)
+    assert vectors.vectors.shape == (expected_words, 100) and np.isfinite(vectors.vectors).all()
