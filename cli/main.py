@@ -72,6 +72,10 @@ def check_writable(path: str, option: str) -> None:
 @click.option("--sg-batch/--sg-pairs", default=True, show_default=True,
               help="Skip-gram: one step per window with shared noise words (fast), or one "
                    "step per (context, word) pair as word2vec.c does.")
+@click.option("--hot-nodes", type=int, default=128, show_default=True,
+              help="--hs with several threads: Huffman nodes nearest the root that each thread "
+                   "updates in a private copy, averaged into the shared rows every 256 words "
+                   "(0 = off).")
 @click.option("--sample", type=float, default=1e-3, show_default=True,
               help="Subsampling threshold for frequent words (0 = off).")
 @click.option("--min-count", type=int, default=5, show_default=True,

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import w2v
-from w2v import trainer, vocab
+from w2v import _core, trainer, vocab
 from w2v.config import TrainConfig
 from w2v.demo import generate_sentences, planted_analogies
 from w2v.errors import ConfigError, CorpusError
@@ -160,3 +160,48 @@ def test_a_worker_error_is_re_raised_after_every_thread_stopped(monkeypatch):
     monkeypatch.setattr(trainer, "shards", broken_shards)
     with pytest.raises(ValueError, match="bad sentence range"):
         w2v.train(generate_sentences(500, seed=1), threads=3, epochs=1, size=8, min_count=1)
+
+
+def _hs_trainer(model, encoded, tabs, **staging):
+    words_done = np.zeros(1, dtype=np.int64)
+    stop = np.zeros(1, dtype=np.int32)
+    stats = np.zeros(2 * _core.Trainer.stats_slot_stride(), dtype=np.float64)
+    cfg = model.config
+    return _core.Trainer(
+        model.input_vectors, None, model.output_hs, None, None, tabs.codes, tabs.points,
+        tabs.offsets, tabs.lengths, encoded.ids, encoded.sentence_starts, words_done, stop, stats,
+        sg=cfg.sg, cbow_mean=True, negative=0, hs=True, window=cfg.window, shrink_window=True,
+        compute_loss=True, sg_batch=True, max_sentence_length=cfg.max_sentence_length,
+        start_alpha=cfg.start_alpha, end_alpha=cfg.end_alpha, total_words=encoded.n_words,
+        n_threads=2, **staging)
+
+
+@pytest.mark.parametrize("sg", [False, True])
+def test_staged_hot_nodes_add_up_to_the_plain_updates(planted_small, sg):
+    """One thread staging every Huffman node with share 1 applies exactly its own updates,
+    up to float rounding in ``base + (mine - base)`` at each sync: a sync that lost or
+    doubled an update, or read a stale row, would move the vectors far more."""
+    cfg = TrainConfig.from_options(sg=sg, hs=True, negative=0, size=16, min_count=1, threads=2)
+    v, enc = vocab.build(planted_small, cfg)
+    tabs = trainer._Tables(v.counts, cfg)
+    results = {}
+    start = (np.random.default_rng(0).random((len(v) - 1, 16)) * 0.1).astype(np.float32)
+    for name, staging in (("plain", dict(hot_rows=0)),
+                          ("summed", dict(hot_rows=len(v) - 1, hot_share=1.0, stage_words=False)),
+                          ("halved", dict(hot_rows=len(v) - 1, hot_share=0.5, stage_words=False))):
+        model = trainer.init_model(cfg, v)
+        model.output_hs[:] = start
+        t = _hs_trainer(model, enc, tabs, **staging)
+        t.run_shard(0, 5, 0, enc.n_sentences)
+        results[name] = (model.input_vectors.copy(), model.output_hs.copy())
+    np.testing.assert_allclose(results["summed"][1], results["plain"][1], atol=1e-4)
+    np.testing.assert_allclose(results["summed"][0], results["plain"][0], atol=1e-4)
+    # the tolerance is far below what a wrong share does
+    assert np.abs(results["halved"][1] - results["plain"][1]).max() > 1e-2
+    assert np.abs(results["summed"][1] - start).max() > 0.05      # the nodes did train
+
+
+def test_hot_nodes_option_is_validated_and_stored():
+    with pytest.raises(ConfigError, match="--hot-nodes"):
+        TrainConfig.from_options(hot_nodes=-1)
+    assert TrainConfig.from_options(hs=True, threads=2).hot_nodes == 128

@@ -34,6 +34,9 @@ class TrainConfig:
     ns_exponent: float = 0.75        # noise distribution is counts ** ns_exponent
     hs: bool = False                 # hierarchical softmax over a Huffman tree
     sg_batch: bool = True            # skip-gram: one step per window, noise shared (HogBatch)
+    hot_nodes: int = 128             # hs with threads > 1: Huffman nodes nearest the root that
+                                     # each thread updates in a private copy, averaged into the
+                                     # shared rows every 256 centre words (0 = off)
     sample: float = 1e-3             # subsampling threshold t (0 = off)
     min_count: int = 5               # drop words seen fewer times
     max_vocab_size: Optional[int] = None  # prune while counting above this many types
@@ -76,7 +79,7 @@ class TrainConfig:
                 raise ConfigError(f"--{option.replace('_', '-')}: {message}")
 
         for name in ("size", "window", "threads", "epochs", "min_count",
-                     "max_sentence_length", "max_word_bytes", "negative", "seed"):
+                     "max_sentence_length", "max_word_bytes", "negative", "seed", "hot_nodes"):
             value = getattr(self, name)
             need(isinstance(value, int) and not isinstance(value, bool), name,
                  f"must be an integer, got {value!r}")
@@ -91,6 +94,8 @@ class TrainConfig:
         need(self.max_sentence_length >= 1, "max_sentence_length",
              f"must be at least 1, got {self.max_sentence_length}")
         need(self.max_word_bytes >= 1, "max_word_bytes", f"must be at least 1, got {self.max_word_bytes}")
+        need(0 <= self.hot_nodes <= 1_000_000, "hot_nodes",
+             f"must be between 0 and 1000000, got {self.hot_nodes}")
         need(0 <= self.seed < 2 ** 63, "seed", f"must be between 0 and 2**63-1, got {self.seed}")
         need(_is_number(self.sample) and 0 <= self.sample < 1, "sample",
              f"must be in [0, 1), got {self.sample!r}")

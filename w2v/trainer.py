@@ -282,7 +282,9 @@ def run_epochs(model: Model, encoded: EncodedCorpus, epochs: int, *,
         window=config.window, shrink_window=config.shrink_window, compute_loss=config.compute_loss,
         sg_batch=config.sg_batch,
         max_sentence_length=config.max_sentence_length, start_alpha=start_alpha,
-        end_alpha=end_alpha, total_words=total_words, n_threads=n_threads)
+        end_alpha=end_alpha, total_words=total_words, n_threads=n_threads,
+        # one thread has nothing to contend with; the staged nodes are averaged in (1/threads)
+        hot_rows=config.hot_nodes if (n_threads > 1 and config.hs) else 0, stage_words=False)
     bounds = shards(encoded, n_threads)
     first_epoch = len(model.epoch_losses)
     reporter.stage("training", max(total_words, 1))
