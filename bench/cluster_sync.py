@@ -61,8 +61,10 @@ def main(argv=None) -> int:
     corpus = args.corpus or default_corpus()
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     import ray
-    ray.init(num_cpus=8, object_store_memory=512 << 20, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    from w2v.cluster import importable_cwd
+    with importable_cwd():
+        ray.init(num_cpus=8, object_store_memory=512 << 20, include_dashboard=False,
+                 log_to_driver=False, configure_logging=False)
     rows = []
     for backend in args.backend.split(","):
         for n in map(int, args.workers.split(",")):

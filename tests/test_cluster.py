@@ -155,9 +155,11 @@ ray = pytest.importorskip("ray", reason="cluster tests need Ray (pip install 'w2
 
 @pytest.fixture(scope="module")
 def local_ray():
+    from w2v.cluster import importable_cwd
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    ray.init(num_cpus=4, object_store_memory=200 << 20, include_dashboard=False,
-             log_to_driver=False, configure_logging=False)
+    with importable_cwd():      # CI runs from the source checkout
+        ray.init(num_cpus=4, object_store_memory=200 << 20, include_dashboard=False,
+                 log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
 

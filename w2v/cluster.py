@@ -33,10 +33,12 @@ starts (``pip install 'w2v[ray]'``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import os
 import re
+import tempfile
 import time
 from typing import List, Optional
 
@@ -103,17 +105,42 @@ def _has_torch() -> bool:
     return True
 
 
+@contextlib.contextmanager
+def importable_cwd():
+    """Run ``ray.init`` from a directory that cannot shadow the installed package.
+
+    Ray puts the driver's working directory first on every worker's ``sys.path``.
+    Started from a source checkout, the workers would import its uncompiled
+    ``w2v/`` folder instead of the installed package; so when the working
+    directory holds a ``w2v`` package other than the one imported here, Ray is
+    started from the temporary directory instead."""
+    here = os.getcwd()
+    installed = os.path.dirname(os.path.abspath(__file__))
+    shadow = os.path.join(here, "w2v")
+    if (os.path.isfile(os.path.join(shadow, "__init__.py"))
+            and os.path.realpath(shadow) != os.path.realpath(installed)):
+        os.chdir(tempfile.gettempdir())
+        try:
+            yield
+        finally:
+            os.chdir(here)
+    else:
+        yield
+
+
 def _connect(ray, cluster: ClusterConfig) -> bool:
     """Join the cluster (or start a local one); True when this call started Ray."""
     if ray.is_initialized():
         return False
     try:
         if cluster.address == "local":
-            ray.init(num_cpus=max(cluster.workers * cluster.threads_per_worker, os.cpu_count() or 1),
-                     object_store_memory=cluster.object_store_mb << 20, include_dashboard=False,
-                     log_to_driver=False, configure_logging=False)
+            with importable_cwd():
+                ray.init(num_cpus=max(cluster.workers * cluster.threads_per_worker, os.cpu_count() or 1),
+                         object_store_memory=cluster.object_store_mb << 20,
+                         include_dashboard=False, log_to_driver=False, configure_logging=False)
         else:
-            ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
+            with importable_cwd():
+                ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
     except Exception as e:   # ConnectionError, auth errors, bad addresses
         raise ClusterError(f"cannot connect to the Ray cluster at {cluster.address!r}: "
                            f"{_first_line(e)}") from None
