@@ -148,6 +148,42 @@ def test_cluster_options_are_validated():
         w2v.train([["a", "b"]], sync_rows=5)
 
 
+def test_coordinator_meets_every_rank_and_keeps_progress_across_epoch_ends():
+    import asyncio
+    from w2v.cluster import Coordinator
+
+    async def scenario():
+        c = Coordinator(2, round_timeout=5)
+        info = lambda words, done: {"words": words, "done": done, "epoch": 1, "loss": 1.0,
+                                    "examples": 2.0, "sync_seconds": 0.0}
+        a, b = await asyncio.gather(c.exchange(("r", 0, 0), 0, info(10, False), ["p0"]),
+                                    c.exchange(("r", 0, 0), 1, info(5, True), ["p1"]))
+        assert a == b and a["words"] == 15 and not a["all_done"]
+        assert a["payloads"] == [["p0"], ["p1"]]
+        # an epoch-end block carries no progress and must not reset it
+        await asyncio.gather(c.exchange(("full", 0, 0), 0, {"words": 0, "done": True}, None),
+                             c.exchange(("full", 0, 0), 1, {"words": 0, "done": True}, None))
+        assert c.status()["words"] == 15 and c.status()["rounds"] == 1
+        assert not c.rounds                      # finished rounds are forgotten
+        c.abort("worker 1 died")
+        with pytest.raises(ClusterError, match="worker 1 died"):
+            await c.exchange(("r", 0, 1), 0, info(20, False), None)
+
+    asyncio.run(scenario())
+
+
+def test_coordinator_gives_up_on_a_rank_that_never_comes():
+    import asyncio
+    from w2v.cluster import Coordinator
+
+    async def scenario():
+        c = Coordinator(2, round_timeout=0.2)
+        with pytest.raises(ClusterError, match=r"worker\(s\) \[1\] did not reach"):
+            await c.exchange(("r", 0, 0), 0, {"words": 1, "done": False}, None)
+
+    asyncio.run(scenario())
+
+
 # -- a local Ray cluster -------------------------------------------------------------------
 
 ray = pytest.importorskip("ray", reason="cluster tests need Ray (pip install 'w2v[ray]')")

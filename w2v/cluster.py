@@ -194,12 +194,8 @@ class Coordinator:
                               "all_done": all(i["done"] for i in infos),
                               "stop": self.stop_requested,
                               "payloads": slot["payloads"]}
-            self.status_record.update(
-                words=slot["result"]["words"], loss=sum(i.get("loss", 0.0) for i in infos),
-                examples=sum(i.get("examples", 0.0) for i in infos),
-                epoch=max(i.get("epoch", 0) for i in infos),
-                rounds=self.status_record["rounds"] + 1,
-                sync_seconds=max(i.get("sync_seconds", 0.0) for i in infos))
+            if all("epoch" in i for i in infos):     # a training round, not an epoch-end block
+                self._record(slot["result"]["words"], infos)
             slot["event"].set()
         try:
             await asyncio.wait_for(slot["event"].wait(), self.round_timeout)
@@ -213,6 +209,13 @@ class Coordinator:
         if slot["taken"] == self.n:
             del self.rounds[key]
         return slot["result"]
+
+    def _record(self, words: int, infos: list) -> None:
+        self.status_record.update(
+            words=words, loss=sum(i["loss"] for i in infos),
+            examples=sum(i["examples"] for i in infos), epoch=max(i["epoch"] for i in infos),
+            rounds=self.status_record["rounds"] + 1,
+            sync_seconds=max(i["sync_seconds"] for i in infos))
 
     def abort(self, reason: str) -> None:
         if self.abort_reason is None:
