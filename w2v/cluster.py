@@ -340,28 +340,16 @@ class ShardWorker:
 
     def train(self, vocab: tuple, words_per_epoch: int) -> dict:
         ray = _import_ray()
-        from .trainer import EpochThreads, _Tables, init_model
+        from .trainer import EpochThreads, core_trainer, init_model
         from .vocab import Vocab
         config, cluster = self.config, self.cluster
         words, counts = vocab
         model = init_model(config, Vocab(words=list(words), counts=np.asarray(counts)))
         T = cluster.threads_per_worker
         epochs = config.epochs
-        total_words = words_per_epoch * epochs
         stride = _core.Trainer.stats_slot_stride()
-        words_done = np.zeros(1, dtype=np.int64)
-        stop = np.zeros(1, dtype=np.int32)
-        stats = np.zeros(T * stride, dtype=np.float64)
-        t = _Tables(model.counts, config)
-        trainer = _core.Trainer(
-            model.input_vectors, model.output_ns, model.output_hs, t.keep, t.noise, t.codes,
-            t.points, t.offsets, t.lengths, self.encoded.ids, self.encoded.sentence_starts,
-            words_done, stop, stats, sg=config.sg, cbow_mean=config.cbow_mean,
-            negative=config.negative, hs=config.hs, window=config.window,
-            shrink_window=config.shrink_window, compute_loss=config.compute_loss,
-            sg_batch=config.sg_batch, max_sentence_length=config.max_sentence_length,
-            start_alpha=config.start_alpha, end_alpha=config.end_alpha, total_words=total_words,
-            n_threads=T)
+        trainer, words_done, stop, stats = core_trainer(
+            model, self.encoded, words_per_epoch * epochs, config.start_alpha, config.end_alpha)
         bounds = shards(self.encoded, T)
         sync = RowSync([model.input_vectors, model.output_ns, model.output_hs],
                        [False, False, True], base=cluster.sync_rows, rule=cluster.sync_rule)

@@ -254,6 +254,29 @@ class _Tables:
             self.codes = self.points = self.offsets = self.lengths = None
 
 
+def core_trainer(model: Model, encoded: EncodedCorpus, total_words: int, start_alpha: float,
+                 end_alpha: float):
+    """The compiled trainer of ``model`` over ``encoded`` (``model.config.threads``
+    threads, learning rate decaying over ``total_words`` raw words) and the state
+    its threads share: returns ``(trainer, words_done, stop, stats)``."""
+    config = model.config
+    n_threads = config.threads
+    words_done = np.zeros(1, dtype=np.int64)
+    stop = np.zeros(1, dtype=np.int32)
+    stats = np.zeros(n_threads * _core.Trainer.stats_slot_stride(), dtype=np.float64)
+    t = _Tables(model.counts, config)
+    trainer = _core.Trainer(
+        model.input_vectors, model.output_ns, model.output_hs, t.keep, t.noise, t.codes, t.points,
+        t.offsets, t.lengths, encoded.ids, encoded.sentence_starts, words_done, stop, stats,
+        sg=config.sg, cbow_mean=config.cbow_mean, negative=config.negative, hs=config.hs,
+        window=config.window, shrink_window=config.shrink_window, compute_loss=config.compute_loss,
+        sg_batch=config.sg_batch, max_sentence_length=config.max_sentence_length,
+        start_alpha=start_alpha, end_alpha=end_alpha, total_words=total_words, n_threads=n_threads,
+        # one thread has nothing to contend with; the staged nodes are averaged in (1/threads)
+        hot_rows=config.hot_nodes if (n_threads > 1 and config.hs) else 0, stage_words=False)
+    return trainer, words_done, stop, stats
+
+
 def run_epochs(model: Model, encoded: EncodedCorpus, epochs: int, *,
                start_alpha: Optional[float] = None, end_alpha: Optional[float] = None,
                reporter: Optional[ProgressReporter] = None,
@@ -270,21 +293,9 @@ def run_epochs(model: Model, encoded: EncodedCorpus, epochs: int, *,
     end_alpha = config.end_alpha if end_alpha is None else end_alpha
     n_threads = config.threads
     stride = _core.Trainer.stats_slot_stride()
-    words_done = np.zeros(1, dtype=np.int64)
-    stop = np.zeros(1, dtype=np.int32)
-    stats = np.zeros(n_threads * stride, dtype=np.float64)
-    t = _Tables(model.counts, config)
     total_words = int(encoded.n_words) * epochs
-    trainer = _core.Trainer(
-        model.input_vectors, model.output_ns, model.output_hs, t.keep, t.noise, t.codes, t.points, t.offsets, t.lengths, encoded.ids,
-        encoded.sentence_starts, words_done, stop, stats,
-        sg=config.sg, cbow_mean=config.cbow_mean, negative=config.negative, hs=config.hs,
-        window=config.window, shrink_window=config.shrink_window, compute_loss=config.compute_loss,
-        sg_batch=config.sg_batch,
-        max_sentence_length=config.max_sentence_length, start_alpha=start_alpha,
-        end_alpha=end_alpha, total_words=total_words, n_threads=n_threads,
-        # one thread has nothing to contend with; the staged nodes are averaged in (1/threads)
-        hot_rows=config.hot_nodes if (n_threads > 1 and config.hs) else 0, stage_words=False)
+    trainer, words_done, stop, stats = core_trainer(model, encoded, total_words, start_alpha,
+                                                    end_alpha)
     bounds = shards(encoded, n_threads)
     first_epoch = len(model.epoch_losses)
     reporter.stage("training", max(total_words, 1))
