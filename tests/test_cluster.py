@@ -155,7 +155,7 @@ def test_coordinator_meets_every_rank_and_keeps_progress_across_epoch_ends():
     async def scenario():
         c = Coordinator(2, round_timeout=5)
         info = lambda words, done: {"words": words, "done": done, "epoch": 1, "loss": 1.0,
-                                    "examples": 2.0, "sync_seconds": 0.0}
+                                    "examples": 2.0}
         a, b = await asyncio.gather(c.exchange(("r", 0, 0), 0, info(10, False), ["p0"]),
                                     c.exchange(("r", 0, 0), 1, info(5, True), ["p1"]))
         assert a == b and a["words"] == 15 and not a["all_done"]

@@ -51,6 +51,7 @@ from .errors import ClusterError, ConfigError, CorpusError, TrainingInterrupted,
 from .model import Model
 from .progress import ProgressReporter
 from .rowsync import RowSync
+from .vocab import EMPTY_CORPUS
 
 #: most floats one exchange moves in the epoch-end full average (64 MB of float32)
 FULL_SYNC_BLOCK_FLOATS = 16 << 20
@@ -85,7 +86,6 @@ def train_on_cluster(corpus, config: TrainConfig, cluster: ClusterConfig,
     if config.phrases:
         raise ConfigError("--phrases is not supported with --cluster yet; run 'w2v phrases' first "
                           "and train on its output")
-    config = dataclasses.replace(config, threads=cluster.threads_per_worker)
     if cluster.sync_backend == "auto":
         cluster = dataclasses.replace(cluster, sync_backend="gloo" if _has_torch() else "objstore")
     ray = _import_ray()
@@ -175,8 +175,7 @@ class Coordinator:
         self.rounds = {}
         self.abort_reason: Optional[str] = None
         self.stop_requested = False
-        self.status_record = {"words": 0, "loss": 0.0, "examples": 0.0, "epoch": 0, "rounds": 0,
-                              "sync_seconds": 0.0}
+        self.status_record = {"words": 0, "loss": 0.0, "examples": 0.0, "epoch": 0, "rounds": 0}
 
     async def exchange(self, key, rank: int, info: dict, payload):
         if self.abort_reason:
@@ -214,8 +213,7 @@ class Coordinator:
         self.status_record.update(
             words=words, loss=sum(i["loss"] for i in infos),
             examples=sum(i["examples"] for i in infos), epoch=max(i["epoch"] for i in infos),
-            rounds=self.status_record["rounds"] + 1,
-            sync_seconds=max(i["sync_seconds"] for i in infos))
+            rounds=self.status_record["rounds"] + 1)
 
     def abort(self, reason: str) -> None:
         if self.abort_reason is None:
@@ -242,7 +240,7 @@ class _ObjectStoreExchange:
         ray = self.ray
         wrapped = [ray.put(payload)] if payload is not None else None   # a list: not resolved
         result = ray.get(self.coordinator.exchange.remote(key, self.rank, info, wrapped))
-        mean = None
+        total = None
         if payload is not None:
             payloads = ray.get([p[0] for p in result["payloads"]])
             total = _sum_in_rank_order(payloads)
@@ -319,7 +317,7 @@ class ShardWorker:
         self.table = table
         return {"words": byte_words, "counts": counts, "tokens": table.tokens,
                 "pruned": table.prunes > 0, "truncated": table.truncated_words,
-                "file_size": os.path.getsize(self.path), "span": source.span}
+                "file_size": os.path.getsize(self.path)}
 
     def encode(self, ids_of_entries: np.ndarray) -> int:
         from .vocab import _scan
@@ -335,7 +333,6 @@ class ShardWorker:
         return int(self.encoded.n_words)
 
     def init_gloo(self, group: str) -> None:
-        self._gloo_group = group
         self._gloo = _GlooExchange(_import_ray(), self.coordinator, self.rank, self.n, group)
 
     def train(self, vocab: tuple, words_per_epoch: int) -> dict:
@@ -380,8 +377,7 @@ class ShardWorker:
                     own = int(words_done[0]) - own_seen_by_others
                     info = {"words": own, "done": not threads.alive(), "epoch": e + 1,
                             "loss": float(stats[0::stride].sum()),
-                            "examples": float(stats[1::stride].sum()),
-                            "sync_seconds": sync_seconds}
+                            "examples": float(stats[1::stride].sum())}
                     result, total = exchange.round(("r", e, round_no), info, snapshot)
                     t2 = time.perf_counter()
                     sync.apply(total, self.n, round_no)
@@ -515,7 +511,6 @@ class _Run:
             self.ray.get(ref)
         except BaseException as exc:
             rank = refs.index(ref)
-            cause = exc
             # a ClusterError raised in a worker arrives wrapped; report the underlying message
             inner = getattr(exc, "cause", None)
             if isinstance(inner, (W2VError, ClusterError)):
@@ -527,7 +522,7 @@ class _Run:
                 else:
                     message = f"worker {rank} died during {what} (its process was killed or crashed)"
             else:
-                message = f"worker {rank} failed during {what}: {_first_line(inner or cause)}"
+                message = f"worker {rank} failed during {what}: {_first_line(inner or exc)}"
             if self.coordinator is not None:
                 self.coordinator.abort.remote(message)
             if isinstance(inner, (CorpusError, ConfigError)):
@@ -535,6 +530,7 @@ class _Run:
             raise ClusterError(message) from None
 
     def _train(self, refs, total_words: int) -> list:
+        from .trainer import alpha_at
         ray, reporter, config = self.ray, self.reporter, self.config
         reporter.stage("training", max(total_words, 1))
         start = time.perf_counter()
@@ -550,8 +546,7 @@ class _Run:
                 except Exception:
                     continue
                 done = min(status["words"], total_words)
-                frac = done / total_words if total_words else 1.0
-                alpha = max(config.end_alpha, config.start_alpha - (config.start_alpha - config.end_alpha) * frac)
+                alpha = alpha_at(config.start_alpha, config.end_alpha, done, total_words)
                 recent = None
                 if status["examples"] > last_loss[1]:
                     recent = (status["loss"] - last_loss[0]) / (status["examples"] - last_loss[1])
@@ -656,7 +651,7 @@ def merge_counts(counted: List[dict], config: TrainConfig):
         np.add.at(counts, m, np.asarray(c["counts"], dtype=np.int64))
     tokens = sum(int(c["tokens"]) for c in counted)
     if tokens == 0:
-        raise CorpusError("the corpus contains no words (it is empty or only whitespace)")
+        raise CorpusError(EMPTY_CORPUS)
     pruned = any(c["pruned"] for c in counted)
     n = len(merged_words)
     vocab, entry_ids = _select(merged_words, counts, config, np.arange(n, dtype=np.int64), n,

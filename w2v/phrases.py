@@ -48,6 +48,7 @@ from ._phrases import PhraseApplier, PhraseCounter
 from .config import check_phrase_options
 from .corpus import ChunkSource, as_source
 from .errors import CorpusError, FormatError
+from .vocab import EMPTY_CORPUS
 
 __all__ = ["Phrases", "PhraseTable", "score", "learn", "phrases"]
 
@@ -173,7 +174,7 @@ class Phrases:
                 counter.feed(chunk)
             counter.finish()
             if counter.tokens == 0:
-                raise CorpusError("the corpus contains no words (it is empty or only whitespace)")
+                raise CorpusError(EMPTY_CORPUS)
             self.tables.append(self._select(counter))
         return self
 

@@ -55,8 +55,6 @@ class TierSchedule:
     def __init__(self, n_rows: int, base: int = DEFAULT_BASE_ROWS):
         if base < 1:
             raise ValueError(f"base must be at least 1, got {base}")
-        self.n_rows = n_rows
-        self.base = base
         tiers = [Tier(0, min(base, n_rows), 1)]
         size, k = base, 1
         while tiers[-1].stop < n_rows:
@@ -78,9 +76,6 @@ class TierSchedule:
         return np.concatenate([np.arange(t.start, t.stop, dtype=np.int64)
                                for t in self.tiers_for_round(r)])
 
-    def mean_rows_per_round(self) -> float:
-        """Average rows per round over a long run (tier k contributes size/period)."""
-        return sum((t.stop - t.start) / t.period for t in self.tiers)
 
 
 #: ``adaptive`` keeps at most this many ranks' worth of a move they all made alike
@@ -202,9 +197,3 @@ class RowSync:
         width = sum(m.shape[1] + 1 for m, _, _ in self.parts)
         step = max(1, max_floats // max(width, 1))
         return [slice(a, min(a + step, longest)) for a in range(0, longest, step)]
-
-    def floats_per_round(self) -> float:
-        return sum(s.mean_rows_per_round() * m.shape[1] for m, _, s in self.parts)
-
-    def total_floats(self) -> int:
-        return sum(m.size for m, _, _ in self.parts)

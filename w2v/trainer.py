@@ -132,14 +132,7 @@ def resume(model, corpus, *, epochs: Optional[int] = None, alpha: Optional[float
     config = TrainConfig.from_options(**dict(model.config.to_dict_for_options(), **updates))
     model.config = config
     reporter = _reporter(progress)
-    started = []
-
-    def on_progress(stage, done, total):
-        if not started:
-            reporter.stage("encoding corpus", total)
-            started.append(stage)
-        reporter.scan(done)
-
+    on_progress = _stage_progress(reporter, lambda stage: "encoding corpus")
     encoded = encode_with_vocab(corpus, model.words, config, on_progress)
     reporter.end_stage()
     model._wv = None          # cached unit vectors would go stale
@@ -317,6 +310,13 @@ def run_epochs(model: Model, encoded: EncodedCorpus, epochs: int, *,
     return model
 
 
+def alpha_at(start_alpha: float, end_alpha: float, done: int, total: int) -> float:
+    """The learning rate after ``done`` of ``total`` raw words: linear decay from
+    ``start_alpha``, never below ``end_alpha`` (the core's schedule, for display)."""
+    frac = min(done / total, 1.0) if total else 1.0
+    return max(end_alpha, start_alpha - (start_alpha - end_alpha) * frac)
+
+
 def _call_callbacks(callbacks, model, record) -> bool:
     keep_going = True
     for cb in callbacks:
@@ -394,8 +394,7 @@ def _run_epoch(trainer, model, bounds, words_done, stop, stats, stride, epoch_in
             if examples > last[2]:
                 recent = (loss_sum - last[1]) / (examples - last[2])
             done = int(words_done[0])
-            frac = min(done / total_words, 1.0) if total_words else 1.0
-            alpha = max(end_alpha, start_alpha - (start_alpha - end_alpha) * frac)
+            alpha = alpha_at(start_alpha, end_alpha, done, total_words)
             rate = (done - words_at_start) / max(now - epoch_start, 1e-9)
             reporter.train(done, total_words, alpha, recent if model.config.compute_loss else None,
                            rate, n_threads, e + 1, epochs)
@@ -417,8 +416,7 @@ def _run_epoch(trainer, model, bounds, words_done, stop, stats, stride, epoch_in
     record = {"epoch": epoch_index + 1, "loss": mean_loss, "examples": int(examples),
               "words": int(words), "seconds": seconds,
               "words_per_sec": words / seconds if seconds > 0 else 0.0,
-              "alpha_end": max(end_alpha, start_alpha - (start_alpha - end_alpha)
-                               * min(int(words_done[0]) / max(total_words, 1), 1.0))}
+              "alpha_end": alpha_at(start_alpha, end_alpha, int(words_done[0]), total_words)}
     model.epoch_losses.append(mean_loss)
     model.history.append(dict(stage="epoch", **record))
     return record

@@ -17,6 +17,9 @@ from .config import TrainConfig
 from .corpus import EncodedCorpus, as_source
 from .errors import CorpusError
 
+#: the error for a corpus without a single token
+EMPTY_CORPUS = "the corpus contains no words (it is empty or only whitespace)"
+
 
 @dataclass
 class Vocab:
@@ -72,7 +75,7 @@ def _count(source, config: TrainConfig, progress):
     table = TokenTable(config.max_word_bytes, config.max_vocab_size or 0)
     _scan(source, table, "vocab", progress)
     if table.tokens == 0:
-        raise CorpusError("the corpus contains no words (it is empty or only whitespace)")
+        raise CorpusError(EMPTY_CORPUS)
     # with errors="ignore" an invalid word can decode to any ASCII word: look at them all
     floor = 1 if config.encoding_errors == "ignore" else config.min_count
     entry_index, byte_words, counts = table.selected_entries(floor)
@@ -171,7 +174,7 @@ def encode_with_vocab(corpus, words: List[str], config: TrainConfig,
     raw_tokens = table.tokens
     ids, starts, line_start = table.take_encoded()
     if raw_tokens == 0:
-        raise CorpusError("the corpus contains no words (it is empty or only whitespace)")
+        raise CorpusError(EMPTY_CORPUS)
     if len(ids) == 0:
         raise CorpusError("none of the corpus words is in the model's vocabulary")
     return EncodedCorpus(ids=ids, sentence_starts=starts, line_start=line_start,
