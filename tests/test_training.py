@@ -187,8 +187,8 @@ def test_staged_hot_nodes_add_up_to_the_plain_updates(planted_small, sg):
     results = {}
     start = (np.random.default_rng(0).random((len(v) - 1, 16)) * 0.1).astype(np.float32)
     for name, staging in (("plain", dict(hot_rows=0)),
-                          ("summed", dict(hot_rows=len(v) - 1, hot_share=1.0, stage_words=False)),
-                          ("halved", dict(hot_rows=len(v) - 1, hot_share=0.5, stage_words=False))):
+                          ("summed", dict(hot_rows=len(v) - 1, hot_share=1.0)),
+                          ("halved", dict(hot_rows=len(v) - 1, hot_share=0.5))):
         model = trainer.init_model(cfg, v)
         model.output_hs[:] = start
         t = _hs_trainer(model, enc, tabs, **staging)

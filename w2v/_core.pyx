@@ -65,9 +65,9 @@ updates private copies of the ``hot_rows`` nodes nearest the root
 (``hot_hs``) and, every ``hot_sync_every`` centre words, adds ``hot_share``
 (1/threads) of its change since the last sync to the shared rows and reloads
 them (``sync_block``). Averaging the threads' changes in, rather than summing
-them, cannot overshoot: summing diverged at 8-16 threads. The same staging
-can cover the rows of the most frequent words (``stage_words``); it bought
-nothing for negative sampling at 2 threads and is off in training.
+them, cannot overshoot: summing diverged at 8-16 threads. Staging the rows of
+the most frequent words the same way bought nothing for negative sampling at 2
+threads, so only Huffman nodes are staged.
 """
 from libc.math cimport exp as _exp, expf, log1p as _log1p, logf
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
@@ -150,17 +150,12 @@ cdef struct Weights:
     float *output_ns        # NULL when negative sampling is off
     float *output_hs        # NULL when hierarchical softmax is off
     Py_ssize_t dim
-    # A thread's staged copies of the hottest rows (see "Hot rows" above); hot_words = 0
-    # and hot_first_node = n_nodes when staging is off (one thread, and the test hooks).
-    int32_t hot_words         # words [0, hot_words) (the most frequent) are staged
+    # A thread's staged copies of the hottest Huffman nodes (see "Hot rows" above);
+    # hot_first_node = n_nodes when staging is off (one thread, and the test hooks).
     int64_t hot_first_node    # Huffman nodes [hot_first_node, n_nodes) (nearest the root)
     int64_t n_nodes
-    float *hot_input          # (hot_words, dim) this thread's working copies ...
-    float *hot_ns
-    float *hot_hs             # (n_nodes - hot_first_node, dim)
-    float *hot_input_base     # ... and the shared values they were last synced with
-    float *hot_ns_base
-    float *hot_hs_base
+    float *hot_hs             # (n_nodes - hot_first_node, dim) this thread's working copies
+    float *hot_hs_base        # and the shared values they were last synced with
     float hot_share           # fraction of a thread's staged change added at a sync (1/threads)
     int hot_sync_every        # centre words between syncs
 
@@ -295,14 +290,10 @@ cdef inline int32_t draw_noise(ThreadState *ts, const Tables *t) noexcept nogil:
 
 # ----------------------------------------------------------------------------- rows
 cdef inline float *in_row(const Weights *w, int32_t word) noexcept nogil:
-    if word < w.hot_words:
-        return w.hot_input + <Py_ssize_t> word * w.dim
     return w.input_vectors + <Py_ssize_t> word * w.dim
 
 
 cdef inline float *ns_row(const Weights *w, int32_t word) noexcept nogil:
-    if word < w.hot_words:
-        return w.hot_ns + <Py_ssize_t> word * w.dim
     return w.output_ns + <Py_ssize_t> word * w.dim
 
 
@@ -314,10 +305,8 @@ cdef inline float *hs_row(const Weights *w, int32_t node) noexcept nogil:
 
 cdef inline void no_staging(Weights *w) noexcept nogil:
     """Every row read and written in the shared matrices (one thread, the test hooks)."""
-    w.hot_words = 0
     w.hot_first_node = w.n_nodes = (<int64_t> 1) << 62
-    w.hot_input = w.hot_ns = w.hot_hs = NULL
-    w.hot_input_base = w.hot_ns_base = w.hot_hs_base = NULL
+    w.hot_hs = w.hot_hs_base = NULL
 
 
 cdef inline void sync_block(float *shared, float *mine, float *base, Py_ssize_t n,
@@ -334,24 +323,13 @@ cdef inline void sync_block(float *shared, float *mine, float *base, Py_ssize_t 
 
 
 cdef void sync_hot_rows(const Weights *w) noexcept nogil:
-    cdef Py_ssize_t n = <Py_ssize_t> w.hot_words * w.dim
-    if w.hot_words > 0:
-        sync_block(w.input_vectors, w.hot_input, w.hot_input_base, n, w.hot_share)
-        if w.output_ns != NULL:
-            sync_block(w.output_ns, w.hot_ns, w.hot_ns_base, n, w.hot_share)
     if w.output_hs != NULL and w.hot_first_node < w.n_nodes:
         sync_block(w.output_hs + <Py_ssize_t> w.hot_first_node * w.dim, w.hot_hs, w.hot_hs_base,
                    <Py_ssize_t> (w.n_nodes - w.hot_first_node) * w.dim, w.hot_share)
 
 
 cdef void load_hot_rows(const Weights *w) noexcept nogil:
-    cdef Py_ssize_t n = <Py_ssize_t> w.hot_words * w.dim
-    if w.hot_words > 0:
-        memcpy(w.hot_input, w.input_vectors, n * sizeof(float))
-        memcpy(w.hot_input_base, w.input_vectors, n * sizeof(float))
-        if w.output_ns != NULL:
-            memcpy(w.hot_ns, w.output_ns, n * sizeof(float))
-            memcpy(w.hot_ns_base, w.output_ns, n * sizeof(float))
+    cdef Py_ssize_t n
     if w.output_hs != NULL and w.hot_first_node < w.n_nodes:
         n = <Py_ssize_t> (w.n_nodes - w.hot_first_node) * w.dim
         memcpy(w.hot_hs, w.output_hs + <Py_ssize_t> w.hot_first_node * w.dim, n * sizeof(float))
@@ -551,7 +529,7 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
     cdef int i, j, lo, hi, span, n_ctx, n_noise = 0
     cdef int32_t centre
     cdef float alpha = <float> ts.alpha
-    cdef bint staged = w.hot_words > 0 or w.hot_first_node < w.n_nodes
+    cdef bint staged = w.hot_first_node < w.n_nodes
     for i in range(n):
         if staged:
             ts.since_sync += 1
@@ -676,7 +654,6 @@ cdef class Trainer:
     cdef Shared shared
     cdef list _keep_alive
     cdef readonly int n_threads
-    cdef readonly int32_t hot_words     # rows of the most frequent words each thread stages
     cdef readonly int64_t hot_nodes     # Huffman nodes nearest the root each thread stages
     cdef int64_t n_nodes
 
@@ -686,7 +663,7 @@ cdef class Trainer:
                  bint sg, bint cbow_mean, int negative, bint hs, int window, bint shrink_window,
                  bint compute_loss, bint sg_batch, int max_sentence_length, double start_alpha,
                  double end_alpha, int64_t total_words, int n_threads, int hot_rows=0,
-                 int hot_sync_every=256, float hot_share=-1.0, bint stage_words=True):
+                 int hot_sync_every=256, float hot_share=-1.0):
         cdef Py_ssize_t dim = input_vectors.shape[1]
         cdef int64_t vocab_size = input_vectors.shape[0]
         memset(&self.weights, 0, sizeof(Weights))
@@ -740,7 +717,6 @@ cdef class Trainer:
             raise ValueError("hot_rows must be >= 0 and hot_sync_every >= 1")
         self.weights.hot_sync_every = hot_sync_every
         self.weights.hot_share = hot_share if hot_share > 0 else 1.0 / n_threads
-        self.hot_words = <int32_t> min(hot_rows, vocab_size) if stage_words else 0
         self.n_nodes = output_hs.shape[0] if hs else 0
         self.hot_nodes = min(hot_rows, self.n_nodes)
 
@@ -761,20 +737,15 @@ cdef class Trainer:
         cdef int stopped
         cdef Weights view = self.weights        # this thread's view: shared rows + staged hot rows
         cdef float *staged = NULL
-        cdef Py_ssize_t n_word_floats = <Py_ssize_t> self.hot_words * dim
         cdef Py_ssize_t n_node_floats = <Py_ssize_t> self.hot_nodes * dim
-        if self.hot_words > 0 or self.hot_nodes > 0:
-            staged = <float *> malloc(2 * (2 * n_word_floats + n_node_floats) * sizeof(float) + 64)
+        if self.hot_nodes > 0:
+            staged = <float *> malloc(2 * n_node_floats * sizeof(float) + 64)
             if staged == NULL:
                 raise MemoryError("cannot allocate the staged hot rows")
-            view.hot_words = self.hot_words
-            view.hot_input, view.hot_input_base = staged, staged + n_word_floats
-            view.hot_ns, view.hot_ns_base = staged + 2 * n_word_floats, staged + 3 * n_word_floats
-            if self.hot_nodes > 0:
-                view.n_nodes = self.n_nodes
-                view.hot_first_node = view.n_nodes - self.hot_nodes
-                view.hot_hs = staged + 4 * n_word_floats
-                view.hot_hs_base = view.hot_hs + n_node_floats
+            view.n_nodes = self.n_nodes
+            view.hot_first_node = view.n_nodes - self.hot_nodes
+            view.hot_hs = staged
+            view.hot_hs_base = staged + n_node_floats
         memset(&ts, 0, sizeof(ThreadState))
         ts.rng = rng_state
         ts.thread_id = thread_id

@@ -266,7 +266,7 @@ def core_trainer(model: Model, encoded: EncodedCorpus, total_words: int, start_a
         sg_batch=config.sg_batch, max_sentence_length=config.max_sentence_length,
         start_alpha=start_alpha, end_alpha=end_alpha, total_words=total_words, n_threads=n_threads,
         # one thread has nothing to contend with; the staged nodes are averaged in (1/threads)
-        hot_rows=config.hot_nodes if (n_threads > 1 and config.hs) else 0, stage_words=False)
+        hot_rows=config.hot_nodes if (n_threads > 1 and config.hs) else 0)
     return trainer, words_done, stop, stats
 
 
