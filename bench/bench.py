@@ -33,6 +33,7 @@ import shlex
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import sysconfig
@@ -271,10 +272,13 @@ def w2v_install_warning() -> Optional[str]:
             f"run `pip install .` (or `pip install -e .`) first to benchmark the current code")
 
 
-def tool_command(tool: str, mode: Mode, settings: Settings, corpus: Path, out: Path) -> List[str]:
+def tool_command(tool: str, mode: Mode, settings: Settings, corpus: Path, out: Path,
+                 seed: int = 1) -> List[str]:
     """The argv that trains ``tool`` in ``mode`` and writes word2vec-binary vectors to ``out``.
 
-    Raises :class:`ToolUnavailable` when the tool is not installed.
+    ``seed`` goes to every tool that takes one; the C tool has no seed option (its
+    runs differ only through thread timing). Raises :class:`ToolUnavailable` when
+    the tool is not installed.
     """
     s, m = settings, mode
     if tool == "c":
@@ -294,7 +298,7 @@ def tool_command(tool: str, mode: Mode, settings: Settings, corpus: Path, out: P
                 "--out", str(out), "--sg", str(int(m.skip_gram)), "--hs", str(int(m.hierarchical_softmax)),
                 "--negative", str(s.negative_for(m)), "--size", str(s.size), "--window", str(s.window),
                 "--sample", repr(s.sample), "--min-count", str(s.min_count), "--epochs", str(s.epochs),
-                "--alpha", repr(s.alpha(m)), "--threads", str(s.threads)]
+                "--alpha", repr(s.alpha(m)), "--threads", str(s.threads), "--seed", str(seed)]
     if tool == "w2v":
         exe = find_executable("w2v")
         if exe is None:
@@ -303,7 +307,7 @@ def tool_command(tool: str, mode: Mode, settings: Settings, corpus: Path, out: P
                 "--size", str(s.size), "--window", str(s.window), "--negative", str(s.negative_for(m)),
                 "--hs" if m.hierarchical_softmax else "--no-hs", "--sample", repr(s.sample),
                 "--min-count", str(s.min_count), "--threads", str(s.threads), "--iter", str(s.epochs),
-                "--alpha", repr(s.alpha(m))]     # not --quiet: its summary line gives the training-phase speed
+                "--alpha", repr(s.alpha(m)), "--seed", str(seed)]     # not --quiet: its summary line gives the training-phase speed
     raise ValueError(f"unknown tool {tool!r}; choose from {', '.join(TOOLS)}")
 
 
@@ -476,7 +480,7 @@ def _failure_text(m: Measurement) -> str:
 # ---------------------------------------------------------------------------------------------
 # One (mode, tool) run
 
-_W2V_SUMMARY = re.compile(r"([\d,]+) words trained in ([\d.]+) s, ([\d.]+) M words/s")
+_W2V_SUMMARY = re.compile(r"([\d,]+) words, ([\d,]+) words trained in ([\d.]+) s, ([\d.]+) M words/s")
 
 
 def w2v_training_phase(log: Path) -> dict:
@@ -491,15 +495,20 @@ def w2v_training_phase(log: Path) -> dict:
         m = None
     if not m:
         return {}
-    return {"train_words": int(m.group(1).replace(",", "")), "train_s": float(m.group(2)),
-            "train_words_per_s": float(m.group(3)) * 1e6}
+    return {"vocab_size": int(m.group(1).replace(",", "")),
+            "train_words": int(m.group(2).replace(",", "")), "train_s": float(m.group(3)),
+            "train_words_per_s": float(m.group(4)) * 1e6}
 
 
 def run_one(tool: str, mode: Mode, settings: Settings, corpus: Corpus, work_dir: Path,
             timeout: Optional[float] = None, evaluate: bool = True, keep_vectors: bool = False,
             repeat: int = 1, eval_timeout: Optional[float] = 900) -> dict:
-    """Train (``repeat`` times), measure, then evaluate the last vectors; return a result row.
+    """Train ``repeat`` times (seeds 1..repeat), measure and evaluate each run; return a result row.
 
+    Speed and memory come from the fastest run; the accuracy figures are the mean
+    over the runs (``eval``), each run's own in ``runs[i]["eval"]`` and the spread
+    in ``eval_sd``. Seeds matter: on the 17 M-token prefix one seed's analogy
+    accuracy can sit a point away from another's, so a single run compares noise.
     The row always comes back: a tool that is missing, fails or times out gives a
     row with ``status`` set accordingly and ``error`` explaining it.
     """
@@ -508,49 +517,74 @@ def run_one(tool: str, mode: Mode, settings: Settings, corpus: Corpus, work_dir:
            "tokens": corpus.tokens, "status": "ok", "error": None}
     out = work_dir / f"{mode.name}.{tool}.bin"
     try:
-        argv = tool_command(tool, mode, settings, corpus.path, out)
+        tool_command(tool, mode, settings, corpus.path, out)
     except ToolUnavailable as e:
         row.update(status="skipped", error=str(e))
         return row
-    runs = []
+    runs, records = [], []
     for i in range(repeat):
         if out.exists():
             out.unlink()
         suffix = "" if repeat == 1 else f".run{i + 1}"
+        argv = tool_command(tool, mode, settings, corpus.path, out, seed=i + 1)
         m = run_measured(argv, work_dir / "logs" / f"{mode.name}.{tool}{suffix}.log", timeout)
         runs.append(m)
+        record = {"seed": i + 1, "wall_s": m.wall_s, "peak_rss_kb": m.peak_rss_kb,
+                  "user_s": m.user_s, "sys_s": m.sys_s, "returncode": m.returncode,
+                  "timed_out": m.timed_out, "log": m.log}
+        records.append(record)
         if not m.ok:
             break
+        if not out.is_file():
+            row.update(status="failed", error=f"exited 0 but wrote no vectors to {out}")
+            break
+        row["vectors_bytes"] = out.stat().st_size
+        if evaluate:
+            record["eval"] = evaluate_vectors(
+                out, work_dir / "logs" / f"{mode.name}.{tool}{suffix}.eval.log", eval_timeout)
+            if "error" in record["eval"]:
+                row["status"] = "eval-failed"
+                row["error"] = "evaluation: " + record["eval"]["error"]
+        if not keep_vectors:
+            out.unlink()
     row["command"] = shlex.join(runs[0].argv)
-    row["runs"] = [{"wall_s": m.wall_s, "peak_rss_kb": m.peak_rss_kb, "user_s": m.user_s,
-                    "sys_s": m.sys_s, "returncode": m.returncode, "timed_out": m.timed_out,
-                    "log": m.log} for m in runs]
+    row["runs"] = records
     last = runs[-1]
     if not last.ok:
         row.update(status="timeout" if last.timed_out else "failed", error=_failure_text(last),
                    log_tail=log_tail(last.log))
         return row
-    if not out.is_file():
-        row.update(status="failed", error=f"exited 0 but wrote no vectors to {out}")
+    if row["status"] == "failed":
         return row
     best = min(runs, key=lambda m: m.wall_s)
     words = corpus.tokens * settings.epochs
     row.update(wall_s=best.wall_s, words_per_s=words / best.wall_s,
                words_per_s_per_thread=words / best.wall_s / settings.threads,
                peak_rss_kb=best.peak_rss_kb, peak_mb=best.peak_mb,
-               cpu_s=best.user_s + best.sys_s, cpu_utilisation=(best.user_s + best.sys_s) / best.wall_s,
-               vectors_bytes=out.stat().st_size)
+               cpu_s=best.user_s + best.sys_s, cpu_utilisation=(best.user_s + best.sys_s) / best.wall_s)
     if tool == "w2v":
         row.update(w2v_training_phase(Path(best.log)))
-    if evaluate:
-        row["eval"] = evaluate_vectors(out, work_dir / "logs" / f"{mode.name}.{tool}.eval.log",
-                                       eval_timeout)
-        if "error" in row["eval"]:
-            row["status"] = "eval-failed"
-            row["error"] = "evaluation: " + row["eval"]["error"]
-    if not keep_vectors:
-        out.unlink()
+    evals = [r["eval"] for r in records if "eval" in r and "error" not in r["eval"]]
+    if evals:
+        row["eval"], row["eval_sd"] = mean_eval(evals)
     return row
+
+
+#: (key, figure) of each evaluation number averaged over runs.
+EVAL_FIGURES = (("analogy", "percent"), ("ws353", "spearman"), ("simlex", "spearman"))
+
+
+def mean_eval(evals: List[dict]) -> Tuple[dict, dict]:
+    """The mean of each figure of :data:`EVAL_FIGURES` over runs, and its sample standard
+    deviation (0 for one run), in the evaluator's own layout."""
+    mean, sd = {}, {}
+    for key, figure in EVAL_FIGURES:
+        values = [e[key][figure] for e in evals if e.get(key, {}).get(figure) is not None]
+        if not values:
+            continue
+        mean[key] = {figure: statistics.fmean(values), "runs": len(values)}
+        sd[key] = statistics.stdev(values) if len(values) > 1 else 0.0
+    return mean, sd
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,6 +656,17 @@ def _mega(x: Optional[float]) -> str:
     return "" if x is None else f"{x / 1e6:.2f} M"
 
 
+def _figure(r: dict, key: str, figure: str, spec: str) -> str:
+    """A mean figure of ``r["eval"]``, with ``±sd`` when it averages several runs."""
+    entry = (r.get("eval") or {}).get(key) or {}
+    if entry.get(figure) is None:
+        return ""
+    text = format(entry[figure], spec)
+    if entry.get("runs", 1) > 1:
+        text += " ±" + format(r["eval_sd"][key], spec)
+    return text
+
+
 def results_table(rows: List[dict]) -> str:
     out = ["| mode | tool | wall s | words/s | words/s/thread | peak MB | analogy % | ws353 | simlex |",
            "|---|---|---|---|---|---|---|---|---|"]
@@ -632,14 +677,34 @@ def results_table(rows: List[dict]) -> str:
             error = error if len(error) <= 160 else error[:157] + "..."
             out.append(f"| {r['mode']} | {label} | {r['status'].upper()}: {error} | | | | | | |")
             continue
-        ev = r.get("eval") or {}
-        analogy = (ev.get("analogy") or {}).get("percent")
-        ws = (ev.get("ws353") or {}).get("spearman")
-        sl = (ev.get("simlex") or {}).get("spearman")
         note = " (eval failed)" if r["status"] == "eval-failed" else ""
         out.append(f"| {r['mode']} | {label} | {r['wall_s']:.1f} | {_mega(r['words_per_s'])} | "
                    f"{_mega(r['words_per_s_per_thread'])} | {r['peak_mb']:.0f} | "
-                   f"{_fmt(analogy, '.2f')}{note} | {_fmt(ws, '.3f')} | {_fmt(sl, '.3f')} |")
+                   f"{_figure(r, 'analogy', 'percent', '.2f')}{note} | "
+                   f"{_figure(r, 'ws353', 'spearman', '.3f')} | {_figure(r, 'simlex', 'spearman', '.3f')} |")
+    return "\n".join(out)
+
+
+def accuracy_gaps(rows: List[dict]) -> List[dict]:
+    """Per mode: w2v's (mean) analogy accuracy minus the best anchor's, in points."""
+    gaps = []
+    for mode in dict.fromkeys(r["mode"] for r in rows):
+        acc = {r["tool"]: r["eval"]["analogy"]["percent"] for r in rows
+               if r["mode"] == mode and (r.get("eval") or {}).get("analogy")}
+        anchors = {t: acc[t] for t in ANCHORS if t in acc}
+        if "w2v" in acc and anchors:
+            best = max(anchors, key=anchors.get)
+            gaps.append({"mode": mode, "w2v": acc["w2v"], "best_anchor": best,
+                         "best_anchor_percent": anchors[best], "gap_points": acc["w2v"] - anchors[best]})
+    return gaps
+
+
+def gap_table(gaps: List[dict]) -> str:
+    out = ["| mode | w2v analogy % | best anchor | its analogy % | w2v - best (points) |",
+           "|---|---|---|---|---|"]
+    for g in gaps:
+        out.append(f"| {g['mode']} | {g['w2v']:.2f} | {TOOL_LABELS[g['best_anchor']]} | "
+                   f"{g['best_anchor_percent']:.2f} | {g['gap_points']:+.2f} |")
     return "\n".join(out)
 
 
@@ -671,6 +736,54 @@ def ratio_table(ratios: List[dict]) -> str:
         fastest = (f"{e['vs_fastest']:.2f}x ({TOOL_LABELS[e['fastest_anchor']]})"
                    if "vs_fastest" in e else "")
         out.append(f"| {e['mode']} | " + " | ".join(cells) + f" | {fastest} |")
+    return "\n".join(out)
+
+
+def interpreter_baseline(work_dir: Path) -> Optional[Measurement]:
+    """Peak RSS of ``w2v --help``: the interpreter, numpy and the CLI, before any data."""
+    exe = find_executable("w2v")
+    if exe is None:
+        return None
+    m = run_measured([exe, "--help"], work_dir / "logs" / "w2v.baseline.log", 120)
+    return m if m.ok else None
+
+
+def memory_rows(rows: List[dict], settings: Settings, baseline_mb: Optional[float]) -> List[dict]:
+    """w2v's peak RSS against what it must hold: the weight matrices and the encoded corpus.
+
+    Weights: ``vocab x size`` float32 for the input vectors, plus one such matrix per
+    output layer (negative sampling, hierarchical softmax). Encoded corpus: one int32 id
+    per kept token (``train_words / epochs``, from the summary line). ``baseline_mb``, the
+    peak of ``w2v --help``, is what any Python process with numpy holds before data.
+    """
+    out = []
+    for r in rows:
+        if r["tool"] != "w2v" or not r.get("train_words") or not r.get("peak_mb"):
+            continue
+        mode = MODES[r["mode"]]
+        matrices = 1 + (settings.negative_for(mode) > 0) + mode.hierarchical_softmax
+        weights_mb = matrices * r["vocab_size"] * settings.size * 4 / 1e6
+        corpus_mb = r["train_words"] / settings.epochs * 4 / 1e6
+        needed = weights_mb + corpus_mb
+        entry = {"mode": r["mode"], "peak_mb": r["peak_mb"], "weights_mb": weights_mb,
+                 "encoded_corpus_mb": corpus_mb, "ratio": r["peak_mb"] / needed,
+                 "baseline_mb": baseline_mb}
+        if baseline_mb is not None:
+            entry["ratio_above_baseline"] = (r["peak_mb"] - baseline_mb) / needed
+        out.append(entry)
+    return out
+
+
+def memory_table(entries: List[dict]) -> str:
+    if not entries:
+        return ""
+    out = ["| mode | w2v peak MB | weights MB | encoded corpus MB | peak / (weights + corpus) | "
+           "interpreter MB (`w2v --help`) | (peak - interpreter) / (weights + corpus) |",
+           "|---|---|---|---|---|---|---|"]
+    for e in entries:
+        out.append(f"| {e['mode']} | {e['peak_mb']:.0f} | {e['weights_mb']:.1f} | "
+                   f"{e['encoded_corpus_mb']:.1f} | {e['ratio']:.2f}x | {_fmt(e['baseline_mb'], '.0f')} | "
+                   f"{_fmt(e.get('ratio_above_baseline'), '.2f')}{'x' if 'ratio_above_baseline' in e else ''} |")
     return "\n".join(out)
 
 
@@ -747,7 +860,9 @@ def parse_args(argv=None):
     add_corpus_options(p, DEFAULT_LINES)
     add_settings_options(p, default_epochs=5)
     p.add_argument("--repeat", type=int, default=1,
-                   help="train each (mode, tool) N times; the table shows the fastest run (default: 1)")
+                   help="train each (mode, tool) N times with seeds 1..N (the C tool takes no seed); "
+                        "the table shows the fastest run's speed and memory and the mean +/- sd "
+                        "of the accuracy figures (default: 1)")
     p.add_argument("--timeout", type=float, default=3600, help="seconds per training run (default: %(default)s)")
     p.add_argument("--no-eval", action="store_true", help="skip the accuracy evaluation")
     p.add_argument("--keep-vectors", action="store_true", help="keep the vectors in the work folder")
@@ -790,15 +905,24 @@ def main(argv=None) -> int:
                 msg = f"{row['status'].upper()}: {row['error']}"
             print(f"[bench] {mode_name:8s} {TOOL_LABELS[tool]:9s} {msg}", file=sys.stderr, flush=True)
     ratios = speed_ratios(rows)
+    gaps = accuracy_gaps(rows)
+    baseline = interpreter_baseline(work_dir) if "w2v" in a.tools else None
+    memory = memory_rows(rows, settings, baseline.peak_mb if baseline else None)
     info["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     report = {"machine": info, "corpus": {**asdict(corpus), "path": str(corpus.path)},
               "settings": asdict(settings), "timeout_s": a.timeout, "repeat": a.repeat,
-              "work_dir": str(work_dir), "results": rows, "ratios": ratios}
+              "work_dir": str(work_dir), "results": rows, "ratios": ratios,
+              "accuracy_gaps": gaps, "memory": memory}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")
     text = results_table(rows)
     if ratios:
         text += "\n\nw2v words/s relative to each anchor (higher is better):\n\n" + ratio_table(ratios)
+    if gaps:
+        runs = f"mean of {a.repeat} runs (seeds 1..{a.repeat})" if a.repeat > 1 else "one run"
+        text += f"\n\nAnalogy accuracy against the best anchor ({runs}):\n\n" + gap_table(gaps)
+    if memory:
+        text += "\n\nw2v memory against the weight matrices and the encoded corpus:\n\n" + memory_table(memory)
     print(text, flush=True)
     print(f"\n[bench] wrote {out}", file=sys.stderr)
     if a.markdown:

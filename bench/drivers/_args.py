@@ -17,5 +17,6 @@ def training_args():
     p.add_argument("--epochs", type=int, required=True)
     p.add_argument("--alpha", type=float, required=True)
     p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
     return a

@@ -13,7 +13,7 @@ def main():
     a = training_args()
     model = Word2Vec(corpus_file=a.corpus, vector_size=a.size, window=a.window, negative=a.negative,
                      hs=a.hs, sample=a.sample, epochs=a.epochs, min_count=a.min_count, alpha=a.alpha,
-                     workers=a.threads, sg=a.sg)
+                     workers=a.threads, sg=a.sg, seed=a.seed)
     model.wv.save_word2vec_format(a.out, binary=True)
 
 
