@@ -480,6 +480,7 @@ def _failure_text(m: Measurement) -> str:
 # ---------------------------------------------------------------------------------------------
 # One (mode, tool) run
 
+_W2V_CORPUS_SIZE = re.compile(r"encoded corpus ([\d.]+) MB")
 _W2V_SUMMARY = re.compile(r"([\d,]+) words, ([\d,]+) words trained in ([\d.]+) s, ([\d.]+) M words/s")
 
 
@@ -495,9 +496,13 @@ def w2v_training_phase(log: Path) -> dict:
         m = None
     if not m:
         return {}
-    return {"vocab_size": int(m.group(1).replace(",", "")),
-            "train_words": int(m.group(2).replace(",", "")), "train_s": float(m.group(3)),
-            "train_words_per_s": float(m.group(4)) * 1e6}
+    phase = {"vocab_size": int(m.group(1).replace(",", "")),
+             "train_words": int(m.group(2).replace(",", "")), "train_s": float(m.group(3)),
+             "train_words_per_s": float(m.group(4)) * 1e6}
+    size = _W2V_CORPUS_SIZE.search(m.string, m.end())
+    if size:
+        phase["encoded_corpus_mb"] = float(size.group(1))
+    return phase
 
 
 def run_one(tool: str, mode: Mode, settings: Settings, corpus: Corpus, work_dir: Path,
@@ -752,8 +757,9 @@ def memory_rows(rows: List[dict], settings: Settings, baseline_mb: Optional[floa
     """w2v's peak RSS against what it must hold: the weight matrices and the encoded corpus.
 
     Weights: ``vocab x size`` float32 for the input vectors, plus one such matrix per
-    output layer (negative sampling, hierarchical softmax). Encoded corpus: one int32 id
-    per kept token (``train_words / epochs``, from the summary line). ``baseline_mb``, the
+    output layer (negative sampling, hierarchical softmax). Encoded corpus: the size w2v's
+    summary line reports (packed ids and sentence tables), or 4 bytes per kept token for a
+    version that does not report it. ``baseline_mb``, the
     peak of ``w2v --help``, is what any Python process with numpy holds before data.
     """
     out = []
@@ -763,7 +769,8 @@ def memory_rows(rows: List[dict], settings: Settings, baseline_mb: Optional[floa
         mode = MODES[r["mode"]]
         matrices = 1 + (settings.negative_for(mode) > 0) + mode.hierarchical_softmax
         weights_mb = matrices * r["vocab_size"] * settings.size * 4 / 1e6
-        corpus_mb = r["train_words"] / settings.epochs * 4 / 1e6
+        # what w2v reports holding; 4 bytes per token for versions that did not say
+        corpus_mb = r.get("encoded_corpus_mb") or r["train_words"] / settings.epochs * 4 / 1e6
         needed = weights_mb + corpus_mb
         entry = {"mode": r["mode"], "peak_mb": r["peak_mb"], "weights_mb": weights_mb,
                  "encoded_corpus_mb": corpus_mb, "ratio": r["peak_mb"] / needed,

@@ -171,10 +171,13 @@ def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_int
     if not quiet:
         train_stage = model.history[-1]
         threads = train_stage.get("threads", config.threads)
+        vocab_stage = next((h for h in reversed(model.history) if h.get("stage") == "vocab"), {})
+        corpus_size = (f"encoded corpus {vocab_stage['encoded_bytes'] / 1e6:.1f} MB; "
+                       if "encoded_bytes" in vocab_stage else "")
         click.echo(f"{config.mode}: {len(model):,} words, {train_stage['words']:,} words trained "
                    f"in {train_stage['seconds']:.1f} s, "
                    f"{train_stage['words_per_sec'] / 1e6:.2f} M words/s "
-                   f"({train_stage['words_per_sec'] / threads / 1e6:.2f} M/thread); "
+                   f"({train_stage['words_per_sec'] / threads / 1e6:.2f} M/thread); {corpus_size}"
                    f"loss by epoch {' '.join(f'{x:.4f}' for x in model.epoch_losses)}; "
                    f"wrote {output}", err=True)
         if "cluster" in train_stage:

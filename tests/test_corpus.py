@@ -117,7 +117,7 @@ def test_iterable_of_token_lists_and_generator():
     v1, e1 = vocab.build(sents, TrainConfig(min_count=1))
     v2, e2 = vocab.build((s for s in sents), TrainConfig(min_count=1))
     assert v1.words == v2.words == ["b", "a", "c"]
-    np.testing.assert_array_equal(e1.ids, e2.ids)
+    np.testing.assert_array_equal(e1.word_ids(), e2.word_ids())
     with pytest.raises(CorpusError):
         vocab.build([["a", 3]], TrainConfig(min_count=1))
 
@@ -212,7 +212,7 @@ def test_shards_cover_every_token_once_on_line_boundaries(line_lengths, n_thread
     bounds = corpus.shards(enc, n_threads)
     assert bounds[0] == 0 and bounds[-1] == enc.n_sentences
     assert np.all(np.diff(bounds) >= 0)
-    covered = np.zeros(enc.n_words, dtype=int)
+    covered = np.zeros(len(enc.units), dtype=int)
     for k in range(n_threads):
         a, b = bounds[k], bounds[k + 1]
         covered[enc.sentence_starts[a]:enc.sentence_starts[b]] += 1
@@ -250,3 +250,60 @@ def test_binary_and_corrupt_compressed_corpora_are_clear_errors(tmp_path):
     broken.write_bytes(gzip.compress(b"the cat sat\n" * 10000)[:200])
     with pytest.raises(CorpusError, match="cannot read"):
         vocab.build(str(broken), TrainConfig(min_count=1))
+
+
+# ----------------------------------------------------------------------------- packed ids
+WIDE = _text.FIRST_WIDE_ID
+
+
+def test_packed_ids_round_trip_across_the_wide_boundary():
+    # 0x1FFFF packs to [WIDE, 1, 0xFFFF]: a low half equal to WIDE must not start an id
+    ids = np.array([0, 1, WIDE - 1, WIDE, WIDE + 1, 0x1FFFF, 7, 0x2FFFF, 2 ** 31 - 1, 3], np.int32)
+    units = _text.pack_ids(ids)
+    assert units.dtype == np.uint16
+    assert len(units) == len(ids) + 2 * int(np.sum(ids >= WIDE))
+    assert units[:3].tolist() == [0, 1, WIDE - 1]
+    assert units[3:6].tolist() == [WIDE, 0, WIDE]
+    np.testing.assert_array_equal(_text.unpack_ids(units), ids)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 70_000), st.integers(0, 2 ** 31 - 1)), max_size=50))
+def test_pack_then_unpack_is_the_identity(ids):
+    units = _text.pack_ids(np.array(ids, dtype=np.int64))
+    assert _text.unpack_ids(units).tolist() == ids
+    assert len(units) == sum(1 if i < WIDE else 3 for i in ids)
+
+
+def test_packed_ids_reject_negative_ids_and_cut_streams():
+    with pytest.raises(ValueError, match=">= 0"):
+        _text.pack_ids([3, -1])
+    units = _text.pack_ids([5, WIDE + 5])
+    with pytest.raises(ValueError, match="inside a wide id"):
+        _text.unpack_ids(units[:3])
+
+
+def test_from_ids_moves_sentence_starts_to_unit_offsets():
+    ids = [1, WIDE + 2, 3, WIDE, 4]
+    enc = corpus.EncodedCorpus.from_ids(ids, [0, 2, 5])
+    assert enc.n_words == 5 and enc.sentence_starts.tolist() == [0, 4, 9]
+    assert [s.tolist() for s in enc.sentences()] == [[1, WIDE + 2], [3, WIDE, 4]]
+
+
+def test_a_vocabulary_past_65535_words_is_encoded_exactly():
+    n_distinct = WIDE + 400
+    lines = [[f"w{k}" for k in range(i, min(i + 70, n_distinct))] for i in range(0, n_distinct, 70)]
+    lines += [[f"w{k}" for k in range(0, 200, 3)]] * 2          # some words more frequent
+    v, enc = vocab.build(lines, TrainConfig(min_count=1, max_sentence_length=30))
+    assert len(v) == n_distinct
+    expected = [v.index[t] for line in lines for t in line]
+    n_wide = sum(i >= WIDE for i in expected)
+    assert n_wide == 400
+    np.testing.assert_array_equal(enc.word_ids(), expected)
+    assert enc.n_words == len(expected)
+    # the output was sized from the counts: exactly the units written
+    assert len(enc.units) == len(expected) + 2 * n_wide == _text.packed_size(v.counts)
+    assert enc.nbytes == enc.units.nbytes + enc.sentence_starts.nbytes + enc.line_start.nbytes
+    # lines are split after 30 ids, not 30 units
+    assert [len(s) for s in enc.sentences()][:3] == [30, 30, 10]
+    assert sum(len(s) for s in enc.sentences()) == len(expected)

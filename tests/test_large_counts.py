@@ -17,11 +17,11 @@ BIG = 3 * 2 ** 31 + 12345          # past both 2**31 and 2**32
 
 def fake_corpus(n_words: int, n_lines: int) -> EncodedCorpus:
     """An encoded corpus of ``n_words`` ids that allocates only its sentence offsets: the
-    ids are one zero repeated through a zero stride."""
-    ids = np.lib.stride_tricks.as_strided(np.zeros(1, np.int32), shape=(n_words,), strides=(0,))
+    packed ids are one zero unit repeated through a zero stride."""
+    units = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint16), shape=(n_words,), strides=(0,))
     starts = np.linspace(0, n_words, n_lines + 1).astype(np.int64)
-    return EncodedCorpus(ids=ids, sentence_starts=starts, line_start=np.ones(n_lines, np.uint8),
-                         raw_tokens=n_words)
+    return EncodedCorpus(units=units, sentence_starts=starts, line_start=np.ones(n_lines, np.uint8),
+                         raw_tokens=n_words, n_words=n_words)
 
 
 @pytest.mark.parametrize("n_threads", [2, 3, 16])
@@ -46,13 +46,13 @@ def small_trainer(words_done_start: int, total_words: int, end_alpha: float):
     input_vectors = ((rng.random((V, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
     output_ns = (rng.random((V, dim), dtype=np.float32) * 0.1).astype(np.float32)
     noise = tables.alias_table(tables.noise_distribution(counts)).packed()
-    ids = rng.integers(0, V, 1000).astype(np.int32)
+    units = _text.pack_ids(rng.integers(0, V, 1000))
     starts = np.arange(0, 1001, 50, dtype=np.int64)
     words_done = np.array([words_done_start], dtype=np.int64)
     stop = np.zeros(1, dtype=np.int32)
     stats = np.zeros(_core.Trainer.stats_slot_stride(), dtype=np.float64)
     trainer = _core.Trainer(
-        input_vectors, output_ns, None, None, noise, None, None, None, None, ids, starts,
+        input_vectors, output_ns, None, None, noise, None, None, None, None, units, starts,
         words_done, stop, stats, sg=False, cbow_mean=True, negative=2, hs=False, window=2,
         shrink_window=False, compute_loss=True, sg_batch=True, max_sentence_length=1000,
         start_alpha=0.025, end_alpha=end_alpha, total_words=total_words, n_threads=1)

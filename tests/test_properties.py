@@ -231,7 +231,7 @@ def test_vocab_counts_min_count_and_order(sentences, min_count):
     assert v.raw_tokens == sum(expected.values())
     assert v.distinct_tokens == len(expected) and not v.pruned
     # the encoding is the corpus minus the rare words, line by line
-    decoded = [v.words[i] for i in enc.ids]
+    decoded = [v.words[i] for i in enc.word_ids()]
     assert decoded == [t for s in sentences for t in s if t in kept]
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import w2v
-from w2v import _core, trainer, vocab
+from w2v import _core, _text, trainer, vocab
 from w2v.config import TrainConfig
 from w2v.demo import generate_sentences, planted_analogies
 from w2v.errors import ConfigError, CorpusError
@@ -169,7 +169,7 @@ def _hs_trainer(model, encoded, tabs, **staging):
     cfg = model.config
     return _core.Trainer(
         model.input_vectors, None, model.output_hs, None, None, tabs.codes, tabs.points,
-        tabs.offsets, tabs.lengths, encoded.ids, encoded.sentence_starts, words_done, stop, stats,
+        tabs.offsets, tabs.lengths, encoded.units, encoded.sentence_starts, words_done, stop, stats,
         sg=cfg.sg, cbow_mean=True, negative=0, hs=True, window=cfg.window, shrink_window=True,
         compute_loss=True, sg_batch=True, max_sentence_length=cfg.max_sentence_length,
         start_alpha=cfg.start_alpha, end_alpha=cfg.end_alpha, total_words=encoded.n_words,
@@ -205,3 +205,20 @@ def test_hot_nodes_option_is_validated_and_stored():
     with pytest.raises(ConfigError, match="--hot-nodes"):
         TrainConfig.from_options(hot_nodes=-1)
     assert TrainConfig.from_options(hs=True, threads=2).hot_nodes == 128
+
+
+def test_words_with_wide_ids_are_trained_and_counted():
+    """Ids from 65,535 up take three 16-bit units in the encoded corpus (w2v._ids): the
+    core must unpack them to the right rows and count each as one word."""
+    n_distinct = _text.FIRST_WIDE_ID + 300
+    lines = [[f"w{(i * 37 + k) % n_distinct}" for k in range(40)] for i in range(2 * n_distinct // 40)]
+    options = dict(min_count=1, size=8, epochs=2, threads=1, negative=2, window=2, sample=0,
+                   seed=4)
+    model = w2v.train(lines, **options)
+    config = TrainConfig.from_options(**options)
+    v, enc = vocab.build(lines, config)
+    assert len(model) == n_distinct > _text.FIRST_WIDE_ID
+    assert model.history[-1]["words"] == 2 * enc.n_words == 2 * sum(map(len, lines))
+    start = trainer.init_model(config, v).input_vectors
+    moved = np.any(model.input_vectors != start, axis=1)
+    assert moved[_text.FIRST_WIDE_ID:].all() and moved[:_text.FIRST_WIDE_ID].all()

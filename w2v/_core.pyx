@@ -45,6 +45,12 @@ dJ/dh / n_context``; like word2vec.c and gensim we apply the undivided
 ``grad_hidden`` to each context row (a step ``n_context`` times larger on the
 inputs, which is what their default learning rates are tuned for).
 
+The corpus
+----------
+Sentences arrive as packed 16-bit units (:mod:`w2v._ids`: one unit per id
+below 65,535, three for a rarer one), so the encoded corpus takes 2 bytes per
+token instead of 4; ``run_shard`` unpacks each sentence while subsampling it.
+
 Threads and progress
 --------------------
 Each Python thread calls :meth:`Trainer.run_shard`, which releases the GIL
@@ -70,9 +76,11 @@ the most frequent words the same way bought nothing for negative sampling at 2
 threads, so only Huffman nodes are staged.
 """
 from libc.math cimport exp as _exp, expf, log1p as _log1p, logf
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
+
+from ._ids cimport take_id
 
 import numpy as np
 
@@ -183,8 +191,8 @@ cdef struct Settings:
     int64_t total_words       # raw in-vocabulary words over all epochs
 
 cdef struct Corpus:
-    const int32_t *ids
-    const int64_t *sentence_starts
+    const uint16_t *units             # the packed ids (_ids.pxd)
+    const int64_t *sentence_starts    # unit offsets
 
 cdef struct Shared:
     long long *words_done     # global raw-word progress (atomic)
@@ -596,7 +604,7 @@ cdef inline void publish(const Settings *s, const Shared *sh, ThreadState *ts) n
 cdef int run_shard(const Weights *w, const Tables *t, const Settings *s, const Corpus *c,
                    const Shared *sh, ThreadState *ts, int64_t first, int64_t last) noexcept nogil:
     """Train on sentences [first, last). Returns 1 if stopped early, else 0."""
-    cdef int64_t sent, p, start, end
+    cdef int64_t sent, p, start, end, n_read
     cdef int n
     cdef int32_t word
     cdef uint32_t thr
@@ -611,15 +619,18 @@ cdef int run_shard(const Weights *w, const Tables *t, const Settings *s, const C
         start = c.sentence_starts[sent]
         end = c.sentence_starts[sent + 1]
         n = 0
-        for p in range(start, end):
-            word = c.ids[p]
+        n_read = 0
+        p = start
+        while p < end:
+            word = take_id(c.units, &p)
+            n_read += 1
             if t.keep_threshold != NULL:
                 thr = t.keep_threshold[word]
                 if thr != ALWAYS and <uint32_t> (next_random(&ts.rng) >> 32) >= thr:
                     continue
             ts.sentence[n] = word
             n += 1
-        ts.words_unpublished += end - start
+        ts.words_unpublished += n_read
         if n > 1:
             train_sentence(w, t, s, ts, n)
         if ts.words_unpublished >= PUBLISH_EVERY:
@@ -659,7 +670,7 @@ cdef class Trainer:
 
     def __init__(self, input_vectors, output_ns, output_hs, keep_threshold,
                  noise_table, hs_codes, hs_points, hs_offsets, hs_lengths,
-                 ids, sentence_starts, words_done, stop, stats, *,
+                 units, sentence_starts, words_done, stop, stats, *,
                  bint sg, bint cbow_mean, int negative, bint hs, int window, bint shrink_window,
                  bint compute_loss, bint sg_batch, int max_sentence_length, double start_alpha,
                  double end_alpha, int64_t total_words, int n_threads, int hot_rows=0,
@@ -669,7 +680,7 @@ cdef class Trainer:
         memset(&self.weights, 0, sizeof(Weights))
         no_staging(&self.weights)
         self._keep_alive = [input_vectors, output_ns, output_hs, keep_threshold, noise_table,
-                            hs_codes, hs_points, hs_offsets, hs_lengths, ids,
+                            hs_codes, hs_points, hs_offsets, hs_lengths, units,
                             sentence_starts, words_done, stop, stats]
         self.weights.dim = dim
         self.weights.input_vectors = float_ptr(input_vectors, dim, "input_vectors")
@@ -690,7 +701,7 @@ cdef class Trainer:
             self.tables.hs_points = <const int32_t *> _contig(hs_points, np.int32, "hs_points")
             self.tables.hs_offsets = <const int64_t *> _contig(hs_offsets, np.int64, "hs_offsets")
             self.tables.hs_lengths = <const int32_t *> _contig(hs_lengths, np.int32, "hs_lengths")
-        self.corpus.ids = <const int32_t *> _contig(ids, np.int32, "ids")
+        self.corpus.units = <const uint16_t *> _contig(units, np.uint16, "units")
         self.corpus.sentence_starts = <const int64_t *> _contig(sentence_starts, np.int64,
                                                                 "sentence_starts")
         self.shared.words_done = <long long *> _contig(words_done, np.int64, "words_done")

@@ -3,7 +3,7 @@
 (``_phrases.pyx`` subclasses :class:`TokenTable` to reuse its chunk scanning
 and its word table)."""
 cimport cython
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
 from libc.string cimport memcmp, memcpy
 
 
@@ -103,9 +103,10 @@ cdef class TokenTable:
     cdef bint in_token
     # encoding output
     cdef bint encoding
-    cdef int32_t *out_ids
-    cdef int64_t out_len, out_cap
-    cdef int64_t *out_starts          # sentence start offsets into out_ids
+    cdef uint16_t *out_units          # the packed ids (see _ids.pxd)
+    cdef int64_t out_len, out_cap     # in units
+    cdef int64_t out_words            # ids written
+    cdef int64_t *out_starts          # sentence start offsets into out_units
     cdef uint8_t *out_line_start      # 1 if that sentence begins a line
     cdef int64_t n_sentences, starts_cap
     cdef int64_t sentence_len         # kept tokens in the open sentence

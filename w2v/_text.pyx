@@ -17,13 +17,15 @@ One :class:`TokenTable` serves both passes over the corpus:
    grows past it (the C tool's ReduceVocab), so memory stays bounded on corpora
    with tens of millions of distinct tokens.
 2. encoding: after ``set_ids`` assigns each entry its vocabulary id (or -1),
-   the same scan emits an int32 id per in-vocabulary token plus sentence
-   boundaries; a line longer than ``max_sentence_length`` kept tokens is split
-   into pieces (never truncated).
+   the same scan emits each in-vocabulary token's id, packed into 16-bit units
+   (:mod:`w2v._ids`), plus sentence boundaries; a line longer than
+   ``max_sentence_length`` kept tokens is split into pieces (never truncated).
 """
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcpy
+
+from ._ids cimport WIDE_ID, put_id, take_id, units_of
 
 import numpy as np
 
@@ -82,7 +84,7 @@ cdef class TokenTable:
     def __dealloc__(self):
         free(self.slots); free(self.hashes); free(self.records)
         free(self.ids); free(self.arena); free(self.carry)
-        free(self.out_ids); free(self.out_starts); free(self.out_line_start)
+        free(self.out_units); free(self.out_starts); free(self.out_line_start)
 
     def __len__(self):
         return self.n_entries
@@ -274,13 +276,13 @@ cdef class TokenTable:
             self.out_starts[self.n_sentences] = self.out_len
             self.out_line_start[self.n_sentences] = 0 if self.line_open else 1
             self.line_open = True
-        if self.out_len == self.out_cap:
-            p = realloc(self.out_ids, self.out_cap * 2 * sizeof(int32_t))
+        if self.out_len + units_of(word_id) > self.out_cap:
+            p = realloc(self.out_units, self.out_cap * 2 * sizeof(uint16_t))
             if p == NULL: return -1
-            self.out_ids = <int32_t *> p
+            self.out_units = <uint16_t *> p
             self.out_cap *= 2
-        self.out_ids[self.out_len] = word_id
-        self.out_len += 1
+        self.out_len = put_id(self.out_units, self.out_len, word_id)
+        self.out_words += 1
         self.sentence_len += 1
         return 0
 
@@ -396,8 +398,11 @@ cdef class TokenTable:
         return 0 if e < 0 else self.records[e].count
 
     def start_encoding(self, const int32_t[::1] entry_ids, int64_t max_sentence_length,
-                       int64_t expected_tokens=0):
-        """Switch to the encoding pass: ``entry_ids[e]`` is entry e's vocabulary id or -1."""
+                       int64_t expected_units=0):
+        """Switch to the encoding pass: ``entry_ids[e]`` is entry e's vocabulary id or -1.
+
+        ``expected_units``, when known (:func:`packed_size` of the vocabulary counts),
+        sizes the output once, so it never grows by copying."""
         if entry_ids.shape[0] != self.n_entries:
             raise ValueError("entry_ids must have one id per entry")
         if max_sentence_length < 1:
@@ -414,32 +419,85 @@ cdef class TokenTable:
         self.tokens = 0
         self.truncated_words = 0
         self.in_token = False
-        self.out_cap = max(expected_tokens + 16, 1024)
-        self.out_ids = <int32_t *> malloc(self.out_cap * sizeof(int32_t))
+        self.out_cap = max(expected_units + 16, 1024)
+        self.out_units = <uint16_t *> malloc(self.out_cap * sizeof(uint16_t))
         self.starts_cap = 1024
         self.out_starts = <int64_t *> malloc(self.starts_cap * sizeof(int64_t))
         self.out_line_start = <uint8_t *> malloc(self.starts_cap)
-        if self.out_ids == NULL or self.out_starts == NULL or self.out_line_start == NULL:
+        if self.out_units == NULL or self.out_starts == NULL or self.out_line_start == NULL:
             raise MemoryError()
-        self.out_len = self.n_sentences = self.sentence_len = 0
+        self.out_len = self.out_words = self.n_sentences = self.sentence_len = 0
         self.line_open = False
 
     def take_encoded(self):
-        """Hand over the encoded corpus: (ids int32, sentence_starts int64 with a
-        final end offset, line_start uint8 per sentence). The table keeps nothing."""
+        """Hand over the encoded corpus: (units uint16, the packed ids; sentence_starts
+        int64, unit offsets with a final end offset; line_start uint8 per sentence;
+        the number of ids). The table keeps nothing."""
         if not self.encoding:
             raise RuntimeError("not encoding")
         self.close_sentence()
         self.out_starts[self.n_sentences] = self.out_len
         # shrink to size; the arrays then own the buffers (no copy)
-        cdef void *p = realloc(self.out_ids, max(1, self.out_len) * sizeof(int32_t))
+        cdef void *p = realloc(self.out_units, max(1, self.out_len) * sizeof(uint16_t))
         if p != NULL:
-            self.out_ids = <int32_t *> p
-        ids = owning_array(self.out_ids, self.out_len, cnp.NPY_INT32)
-        self.out_ids = NULL
+            self.out_units = <uint16_t *> p
+        units = owning_array(self.out_units, self.out_len, cnp.NPY_UINT16)
+        self.out_units = NULL
         starts = owning_array(self.out_starts, self.n_sentences + 1, cnp.NPY_INT64)
         self.out_starts = NULL
         line_start = owning_array(self.out_line_start, self.n_sentences, cnp.NPY_UINT8)
         self.out_line_start = NULL
         self.encoding = False
-        return ids, starts, line_start
+        return units, starts, line_start, self.out_words
+
+
+# ----------------------------------------------------------------------------- packed ids
+#: the smallest id that takes three units
+FIRST_WIDE_ID = WIDE_ID
+
+
+def packed_size(counts) -> int:
+    """Units that a corpus with these per-id token ``counts`` packs into."""
+    counts = np.asarray(counts, dtype=np.int64)
+    return int(counts.sum()) + 2 * int(counts[WIDE_ID:].sum())
+
+
+def pack_ids(ids):
+    """int32 word ids (each >= 0) -> their packed uint16 units."""
+    cdef const int32_t[::1] src = np.ascontiguousarray(ids, dtype=np.int32)
+    cdef Py_ssize_t i, n = src.shape[0]
+    cdef int64_t size = 0
+    for i in range(n):
+        if src[i] < 0:
+            raise ValueError("word ids must be >= 0")
+        size += units_of(src[i])
+    out = np.empty(size, dtype=np.uint16)
+    if size == 0:
+        return out
+    cdef uint16_t[::1] dst = out
+    cdef int64_t pos = 0
+    with nogil:
+        for i in range(n):
+            pos = put_id(&dst[0], pos, src[i])
+    return out
+
+
+def unpack_ids(units):
+    """Packed uint16 units -> int32 word ids (raises ValueError if the stream is cut)."""
+    cdef const uint16_t[::1] src = np.ascontiguousarray(units, dtype=np.uint16)
+    cdef int64_t n = src.shape[0], pos = 0, count = 0
+    while pos < n:
+        pos += 1 if src[pos] != WIDE_ID else 3
+        count += 1
+    if pos != n:
+        raise ValueError("packed ids end inside a wide id")
+    out = np.empty(count, dtype=np.int32)
+    if count == 0:
+        return out
+    cdef int32_t[::1] dst = out
+    cdef int64_t i
+    pos = 0
+    with nogil:
+        for i in range(count):
+            dst[i] = take_id(&src[0], &pos)
+    return out

@@ -326,9 +326,9 @@ class ShardWorker:
         entry_ids[self.entry_index] = ids_of_entries
         table.start_encoding(entry_ids, self.config.max_sentence_length, 0)
         _scan(self._source(), table, "encode", None)
-        ids, starts, line_start = table.take_encoded()
-        self.encoded = EncodedCorpus(ids=ids, sentence_starts=starts, line_start=line_start,
-                                     raw_tokens=table.tokens)
+        units, starts, line_start, n_words = table.take_encoded()
+        self.encoded = EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
+                                     raw_tokens=table.tokens, n_words=n_words)
         self.table = self.entry_index = None
         return int(self.encoded.n_words)
 

@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
+from ._text import FIRST_WIDE_ID, pack_ids, unpack_ids
 from .errors import CorpusError
 
 CHUNK_BYTES = 1 << 22  # 4 MiB reads
@@ -211,32 +212,53 @@ def as_source(corpus):
 class EncodedCorpus:
     """The corpus as word ids, ready for training.
 
-    ``sentence_starts`` has one more entry than there are sentences (the last is
-    ``len(ids)``); ``line_start[s]`` is 1 where sentence ``s`` begins a line
-    (0 for the later pieces of a line split at ``max_sentence_length``).
+    ``units`` holds the ids packed into 16-bit units (one per id below 65,535, three
+    for a rarer one; see :mod:`w2v._ids`), which halves the largest array of a run.
+    ``sentence_starts`` are unit offsets, with one more entry than there are
+    sentences (the last is ``len(units)``); ``line_start[s]`` is 1 where sentence
+    ``s`` begins a line (0 for the later pieces of a line split at
+    ``max_sentence_length``); ``n_words`` counts the ids.
     """
 
-    ids: np.ndarray              # int32
-    sentence_starts: np.ndarray  # int64
+    units: np.ndarray            # uint16, packed ids
+    sentence_starts: np.ndarray  # int64, offsets into units
     line_start: np.ndarray       # uint8
     raw_tokens: int              # all tokens read, in vocabulary or not
+    n_words: int                 # ids in units
+
+    @classmethod
+    def from_ids(cls, ids, sentence_starts, line_start=None, raw_tokens=None) -> "EncodedCorpus":
+        """Pack plain int32 ids, with ``sentence_starts`` as id offsets (tests, small corpora)."""
+        ids = np.asarray(ids, dtype=np.int32)
+        starts = np.asarray(sentence_starts, dtype=np.int64)
+        wide = np.concatenate([[0], np.cumsum(ids >= FIRST_WIDE_ID, dtype=np.int64)])
+        n = len(starts) - 1
+        return cls(units=pack_ids(ids), sentence_starts=starts + 2 * wide[starts],
+                   line_start=np.ones(n, np.uint8) if line_start is None else line_start,
+                   raw_tokens=len(ids) if raw_tokens is None else raw_tokens, n_words=len(ids))
 
     @property
     def n_sentences(self) -> int:
         return len(self.sentence_starts) - 1
 
     @property
-    def n_words(self) -> int:
-        return len(self.ids)
+    def nbytes(self) -> int:
+        """Memory the encoded corpus takes (units and sentence tables)."""
+        return int(self.units.nbytes + self.sentence_starts.nbytes + self.line_start.nbytes)
+
+    def word_ids(self) -> np.ndarray:
+        """All ids, unpacked to int32 (for tests and small corpora)."""
+        return unpack_ids(self.units)
 
     def sentences(self) -> Iterator[np.ndarray]:
         """Each sentence's ids (for tests and small corpora)."""
         for s in range(self.n_sentences):
-            yield self.ids[self.sentence_starts[s]:self.sentence_starts[s + 1]]
+            yield unpack_ids(self.units[self.sentence_starts[s]:self.sentence_starts[s + 1]])
 
 
 def shards(corpus: EncodedCorpus, n: int) -> np.ndarray:
-    """Split the sentences into ``n`` contiguous ranges of about equal word counts.
+    """Split the sentences into ``n`` contiguous ranges of about equal word counts
+    (measured in packed units, which are one per word but for the rarest words).
 
     Returns ``bounds`` (length ``n + 1``): shard ``k`` is sentences
     ``bounds[k]:bounds[k+1]``. Every boundary is the first sentence of a line,
@@ -250,7 +272,7 @@ def shards(corpus: EncodedCorpus, n: int) -> np.ndarray:
         bounds[1:n] = corpus.n_sentences
         return bounds
     word_at_line = corpus.sentence_starts[line_firsts]
-    targets = (np.arange(1, n, dtype=np.float64) * corpus.n_words / n)
+    targets = (np.arange(1, n, dtype=np.float64) * len(corpus.units) / n)
     # the line whose first word is closest to each target
     k = np.searchsorted(word_at_line, targets)
     k = np.clip(k, 0, len(line_firsts) - 1)

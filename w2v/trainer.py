@@ -94,7 +94,8 @@ def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), cluster
     if phrase_record:
         model.history.append(phrase_record)
     model.history.append({"stage": "vocab", "seconds": vocab_seconds, "raw_tokens": vocab.raw_tokens,
-                          "vocab_size": len(vocab), "train_words": encoded.n_words})
+                          "vocab_size": len(vocab), "train_words": encoded.n_words,
+                          "encoded_bytes": encoded.nbytes})
     run_epochs(model, encoded, config.epochs, reporter=reporter, callbacks=callbacks)
     return model
 
@@ -260,7 +261,7 @@ def core_trainer(model: Model, encoded: EncodedCorpus, total_words: int, start_a
     t = _Tables(model.counts, config)
     trainer = _core.Trainer(
         model.input_vectors, model.output_ns, model.output_hs, t.keep, t.noise, t.codes, t.points,
-        t.offsets, t.lengths, encoded.ids, encoded.sentence_starts, words_done, stop, stats,
+        t.offsets, t.lengths, encoded.units, encoded.sentence_starts, words_done, stop, stats,
         sg=config.sg, cbow_mean=config.cbow_mean, negative=config.negative, hs=config.hs,
         window=config.window, shrink_window=config.shrink_window, compute_loss=config.compute_loss,
         sg_batch=config.sg_batch, max_sentence_length=config.max_sentence_length,

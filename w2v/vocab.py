@@ -12,7 +12,7 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from ._text import TokenTable
+from ._text import TokenTable, packed_size
 from .config import TrainConfig
 from .corpus import EncodedCorpus, as_source
 from .errors import CorpusError
@@ -63,11 +63,11 @@ def build(corpus, config: TrainConfig, progress: Optional[Callable[[str, int, in
     source = as_source(corpus)
     table, vocab, entry_ids = _count(source, config, progress)
     table.start_encoding(entry_ids, config.max_sentence_length,
-                         0 if vocab.pruned else vocab.total_words)
+                         0 if vocab.pruned else packed_size(vocab.counts))
     _scan(source, table, "encode", progress)
-    ids, starts, line_start = table.take_encoded()
-    return vocab, EncodedCorpus(ids=ids, sentence_starts=starts, line_start=line_start,
-                                raw_tokens=vocab.raw_tokens)
+    units, starts, line_start, n_words = table.take_encoded()
+    return vocab, EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
+                                raw_tokens=vocab.raw_tokens, n_words=n_words)
 
 
 def _count(source, config: TrainConfig, progress):
@@ -172,10 +172,10 @@ def encode_with_vocab(corpus, words: List[str], config: TrainConfig,
     source = as_source(corpus)
     _scan(source, table, "encode", progress)
     raw_tokens = table.tokens
-    ids, starts, line_start = table.take_encoded()
+    units, starts, line_start, n_words = table.take_encoded()
     if raw_tokens == 0:
         raise CorpusError(EMPTY_CORPUS)
-    if len(ids) == 0:
+    if n_words == 0:
         raise CorpusError("none of the corpus words is in the model's vocabulary")
-    return EncodedCorpus(ids=ids, sentence_starts=starts, line_start=line_start,
-                         raw_tokens=raw_tokens)
+    return EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
+                         raw_tokens=raw_tokens, n_words=n_words)
