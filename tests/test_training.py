@@ -1,4 +1,7 @@
 """End-to-end training: determinism, thread independence, quality, loss."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -54,6 +57,36 @@ def test_initialisation_does_not_depend_on_thread_count():
     m8 = trainer.init_model(TrainConfig(threads=8, min_count=1), v)
     np.testing.assert_array_equal(m1.input_vectors, m8.input_vectors)
     assert np.abs(m1.input_vectors).max() <= 0.5 / 100
+
+
+def test_initial_vectors_are_seeded_uniform_values():
+    a, b, c = (np.empty((400, 50), np.float32) for _ in range(3))
+    _core.uniform_init(a, 7)
+    _core.uniform_init(b, 7)
+    _core.uniform_init(c, 8)
+    np.testing.assert_array_equal(a, b)
+    assert np.mean(a == c) < 0.01
+    assert a.min() >= -0.5 / 50 and a.max() < 0.5 / 50
+    # uniform over the range: each tenth holds a tenth of the 20,000 values (sd 0.002)
+    tenths = np.histogram(a, bins=10, range=(-0.5 / 50, 0.5 / 50))[0] / a.size
+    assert np.all(np.abs(tenths - 0.1) < 0.01)
+    # rows are not copies of each other, nor columns (one stream, row after row)
+    assert abs(np.corrcoef(a[:-1].ravel(), a[1:].ravel())[0, 1]) < 0.03
+    assert abs(np.corrcoef(a[:, :-1].ravel(), a[:, 1:].ravel())[0, 1]) < 0.03
+
+
+def test_training_does_not_load_numpy_random(tmp_path):
+    """numpy.random costs 6 MB of resident memory; the training path has no use for it."""
+    script = (
+        "import sys, w2v\n"
+        "model = w2v.train([list('abcdefgh'), list('hgfedcba')] * 50, min_count=1, size=8, "
+        "epochs=1, threads=2)\n"
+        f"model.save({str(tmp_path / 'v.bin')!r})\n"
+        "assert 'numpy.random' not in sys.modules, 'numpy.random was imported'\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "v.bin").stat().st_size > 0
 
 
 # Calibration (planted corpus of 40k sentences, 29 planted analogies, size 50, 5 epochs,

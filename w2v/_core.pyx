@@ -242,6 +242,23 @@ cpdef uint64_t thread_seed(uint64_t seed, uint64_t thread_id, uint64_t epoch):
     return next_random(&s)
 
 
+def uniform_init(float[:, ::1] out, uint64_t seed):
+    """Fill ``out`` (V, d) with uniform values in [-0.5/d, 0.5/d), row after row, from a
+    splitmix64 stream seeded by ``seed`` (word2vec.c's initialisation of input_vectors).
+
+    Compiled rather than numpy.random: the same seed gives the same weights under any
+    numpy version, and the run does not load numpy.random (6 MB of resident memory)."""
+    cdef Py_ssize_t rows = out.shape[0], dim = out.shape[1], i, j
+    cdef uint64_t state = seed ^ 0x5851F42D4C957F2DULL     # not the thread streams' start
+    cdef float scale = 1.0 / 16777216.0                    # 24 random bits -> [0, 1) exactly
+    if dim == 0:
+        return
+    with nogil:
+        for i in range(rows):
+            for j in range(dim):
+                out[i, j] = (<float> (next_random(&state) >> 40) * scale - 0.5) / dim
+
+
 def add_words_done(words_done, long long n):
     """Atomically add ``n`` to the shared progress counter the worker threads
     publish to (a cluster worker adds the other ranks' progress, so the learning

@@ -197,11 +197,11 @@ def _stage_progress(reporter: ProgressReporter, label: Callable[[str], str]):
 
 
 def _return_freed_heap() -> None:
-    """Hand the heap pages freed by the counting table back to the OS.
+    """Hand freed heap pages back to the OS.
 
     glibc keeps freed heap memory for reuse (about 10 MB after counting a 17 M-token
-    corpus), which would then sit beside the weights for the whole run. A no-op
-    where there is no ``malloc_trim`` (not glibc)."""
+    corpus, 3 MB after building the sampling tables), which would then sit beside the
+    weights for the whole run. A no-op where there is no ``malloc_trim`` (not glibc)."""
     try:
         trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
@@ -222,10 +222,8 @@ def init_model(config: TrainConfig, vocab: Vocab) -> Model:
     """Fresh weights: input rows uniform in [-0.5/size, 0.5/size) from a seeded
     generator (independent of the thread count, like word2vec.c); outputs zero."""
     V, d = len(vocab), config.size
-    rng = np.random.Generator(np.random.PCG64(config.seed))
-    input_vectors = rng.random((V, d), dtype=np.float32)
-    input_vectors -= 0.5
-    input_vectors /= d
+    input_vectors = np.empty((V, d), dtype=np.float32)
+    _core.uniform_init(input_vectors, config.seed)
     output_ns = np.zeros((V, d), dtype=np.float32) if config.negative > 0 else None
     output_hs = np.zeros((max(V - 1, 1), d), dtype=np.float32) if config.hs else None
     return Model(config, vocab.words, vocab.counts, input_vectors, output_ns, output_hs)
@@ -268,6 +266,7 @@ def core_trainer(model: Model, encoded: EncodedCorpus, total_words: int, start_a
         start_alpha=start_alpha, end_alpha=end_alpha, total_words=total_words, n_threads=n_threads,
         # one thread has nothing to contend with; the staged nodes are averaged in (1/threads)
         hot_rows=config.hot_nodes if (n_threads > 1 and config.hs) else 0)
+    _return_freed_heap()      # the tables' float64 intermediates
     return trainer, words_done, stop, stats
 
 
