@@ -72,11 +72,6 @@ class TierSchedule:
             chosen.append(self.tiers[k])
         return chosen
 
-    def ranks_for_round(self, r: int) -> np.ndarray:
-        return np.concatenate([np.arange(t.start, t.stop, dtype=np.int64)
-                               for t in self.tiers_for_round(r)])
-
-
 
 #: ``adaptive`` keeps at most this many ranks' worth of a move they all made alike
 ALIGNED_RANKS = 2
