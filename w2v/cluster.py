@@ -133,13 +133,12 @@ def _connect(ray, cluster: ClusterConfig) -> bool:
     if ray.is_initialized():
         return False
     try:
-        if cluster.address == "local":
-            with importable_cwd():
+        with importable_cwd():
+            if cluster.address == "local":
                 ray.init(num_cpus=max(cluster.workers * cluster.threads_per_worker, os.cpu_count() or 1),
                          object_store_memory=cluster.object_store_mb << 20,
                          include_dashboard=False, log_to_driver=False, configure_logging=False)
-        else:
-            with importable_cwd():
+            else:
                 ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
     except Exception as e:   # ConnectionError, auth errors, bad addresses
         raise ClusterError(f"cannot connect to the Ray cluster at {cluster.address!r}: "
