@@ -46,16 +46,15 @@ def small_trainer(words_done_start: int, total_words: int, end_alpha: float):
     input_vectors = ((rng.random((V, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
     output_ns = (rng.random((V, dim), dtype=np.float32) * 0.1).astype(np.float32)
     noise = tables.alias_table(tables.noise_distribution(counts)).packed()
-    units = _text.pack_ids(rng.integers(0, V, 1000))
-    starts = np.arange(0, 1001, 50, dtype=np.int64)
+    corpus = EncodedCorpus.from_ids(rng.integers(0, V, 1000), np.arange(0, 1001, 50))
     words_done = np.array([words_done_start], dtype=np.int64)
     stop = np.zeros(1, dtype=np.int32)
     stats = np.zeros(_core.Trainer.stats_slot_stride(), dtype=np.float64)
     trainer = _core.Trainer(
-        input_vectors, output_ns, None, None, noise, None, None, None, None, units, starts,
-        words_done, stop, stats, sg=False, cbow_mean=True, negative=2, hs=False, window=2,
-        shrink_window=False, compute_loss=True, sg_batch=True, max_sentence_length=1000,
-        start_alpha=0.025, end_alpha=end_alpha, total_words=total_words, n_threads=1)
+        input_vectors, output_ns, None, None, noise, None, None, None, None, corpus.units,
+        corpus.sentence_starts, words_done, stop, stats, sg=False, cbow_mean=True, negative=2,
+        hs=False, window=2, shrink_window=False, compute_loss=True, sg_batch=True,
+        max_sentence_length=1000, start_alpha=0.025, end_alpha=end_alpha, total_words=total_words, n_threads=1)
     return trainer, input_vectors, words_done
 
 
