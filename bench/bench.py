@@ -693,14 +693,12 @@ def results_table(rows: List[dict]) -> str:
 def accuracy_gaps(rows: List[dict]) -> List[dict]:
     """Per mode: w2v's (mean) analogy accuracy minus the best anchor's, in points."""
     gaps = []
-    for mode in dict.fromkeys(r["mode"] for r in rows):
-        acc = {r["tool"]: r["eval"]["analogy"]["percent"] for r in rows
-               if r["mode"] == mode and (r.get("eval") or {}).get("analogy")}
-        anchors = {t: acc[t] for t in ANCHORS if t in acc}
-        if "w2v" in acc and anchors:
+    for mode, ours, anchors in _w2v_and_anchors(
+            rows, lambda r: ((r.get("eval") or {}).get("analogy") or {}).get("percent")):
+        if anchors:
             best = max(anchors, key=anchors.get)
-            gaps.append({"mode": mode, "w2v": acc["w2v"], "best_anchor": best,
-                         "best_anchor_percent": anchors[best], "gap_points": acc["w2v"] - anchors[best]})
+            gaps.append({"mode": mode, "w2v": ours, "best_anchor": best,
+                         "best_anchor_percent": anchors[best], "gap_points": ours - anchors[best]})
     return gaps
 
 
@@ -713,15 +711,19 @@ def gap_table(gaps: List[dict]) -> str:
     return "\n".join(out)
 
 
+def _w2v_and_anchors(rows: List[dict], figure: Callable[[dict], Optional[float]]):
+    """Per mode where w2v has the figure: ``(mode, w2v's figure, {anchor: its figure})``."""
+    for mode in dict.fromkeys(r["mode"] for r in rows):
+        values = {r["tool"]: figure(r) for r in rows if r["mode"] == mode}
+        values = {t: v for t, v in values.items() if v is not None}
+        if "w2v" in values:
+            yield mode, values["w2v"], {t: values[t] for t in ANCHORS if t in values}
+
+
 def speed_ratios(rows: List[dict]) -> List[dict]:
     """Per mode: w2v's words/s divided by each anchor's, and by the fastest anchor's."""
     ratios = []
-    for mode in dict.fromkeys(r["mode"] for r in rows):
-        timed = {r["tool"]: r for r in rows if r["mode"] == mode and r.get("words_per_s")}
-        if "w2v" not in timed:
-            continue
-        ours = timed["w2v"]["words_per_s"]
-        anchors = {t: timed[t]["words_per_s"] for t in ANCHORS if t in timed}
+    for mode, ours, anchors in _w2v_and_anchors(rows, lambda r: r.get("words_per_s") or None):
         entry = {"mode": mode, "vs": {t: ours / v for t, v in anchors.items()}}
         if anchors:
             fastest = max(anchors, key=anchors.get)
@@ -759,8 +761,8 @@ def memory_rows(rows: List[dict], settings: Settings, baseline_mb: Optional[floa
     Weights: ``vocab x size`` float32 for the input vectors, plus one such matrix per
     output layer (negative sampling, hierarchical softmax). Encoded corpus: the size w2v's
     summary line reports (packed ids and sentence tables), or 4 bytes per kept token for a
-    version that does not report it. ``baseline_mb``, the
-    peak of ``w2v --help``, is what any Python process with numpy holds before data.
+    version that does not report it. ``baseline_mb``, the peak of ``w2v --help``, is what
+    any Python process with numpy holds before data.
     """
     out = []
     for r in rows:
