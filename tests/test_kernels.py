@@ -81,9 +81,9 @@ def test_update_is_minus_alpha_times_gradient(name, inputs, use_ns, use_hs, cbow
     g_hs = numeric_grad(f, hs64, hs_rows)
 
     a, b, c = inp.copy(), out_ns.copy(), out_hs.copy()
-    loss = _core.py_train_example(a, b if use_ns else None, c if use_hs else None, huff.codes,
-                                  huff.points, huff.offsets, huff.lengths, inputs, target,
-                                  noise, use_hs, cbow_mean, alpha)
+    paths = huff.packed()
+    loss = _core.py_train_example(a, b if use_ns else None, c if use_hs else None, paths.units,
+                                  paths.starts, inputs, target, noise, use_hs, cbow_mean, alpha)
     assert loss == pytest.approx(expected_loss, rel=1e-4)
     # input rows: exact gradient for skip-gram and CBOW-sum; CBOW-mean applies
     # dJ/dh = n * dJ/d(row) to every context row (word2vec.c's convention)
@@ -124,7 +124,7 @@ def test_numpy_reference_step_sg_ns():
     c, target, noise, alpha = 5, 1, [4, 8], 0.1
     new_in, new_out = reference_ns_step(inp, out_ns, [c], target, noise, alpha)
     a, b = inp.copy(), out_ns.copy()
-    _core.py_train_example(a, b, None, None, None, None, None, [c], target, noise, False, True, alpha)
+    _core.py_train_example(a, b, None, None, None, [c], target, noise, False, True, alpha)
     np.testing.assert_allclose(a, new_in, atol=1e-6)
     np.testing.assert_allclose(b, new_out, atol=1e-6)
 
@@ -137,7 +137,7 @@ def test_numpy_reference_step_cbow_ns(noise):
     ctx, target, alpha = [2, 3, 6], 1, 0.2
     new_in, new_out = reference_ns_step(inp, out_ns, ctx, target, noise, alpha)
     a, b = inp.copy(), out_ns.copy()
-    _core.py_train_example(a, b, None, None, None, None, None, ctx, target, noise, False, True, alpha)
+    _core.py_train_example(a, b, None, None, None, ctx, target, noise, False, True, alpha)
     np.testing.assert_allclose(a, new_in, atol=1e-5)
     np.testing.assert_allclose(b, new_out, atol=1e-5)
 
@@ -150,7 +150,7 @@ def test_orthogonal_vectors_loss_log2_and_half_gradient():
     out[1, 1] = 1.0                       # orthogonal to h
     alpha = 1.0
     a, b = inp.copy(), out.copy()
-    loss = _core.py_train_example(a, b, None, None, None, None, None, [0], 1, [2], False, True, alpha)
+    loss = _core.py_train_example(a, b, None, None, None, [0], 1, [2], False, True, alpha)
     assert loss == pytest.approx(2 * np.log(2), rel=1e-6)
     # positive row moves by +0.5 h, noise row by -0.5 h; h moves by 0.5 o_pos - 0.5 o_noise
     np.testing.assert_allclose(b[1] - out[1], 0.5 * inp[0])
@@ -180,9 +180,9 @@ def test_skipgram_window_step_is_minus_alpha_times_gradient(name, use_ns, use_hs
     hs_rows = list(huff.path(centre))
     g_hs = numeric_grad(f, hs64, hs_rows)
     a, b, c = inp.copy(), out_ns.copy(), out_hs.copy()
-    loss = _core.py_train_window_sg(a, b if use_ns else None, c if use_hs else None, huff.codes,
-                                    huff.points, huff.offsets, huff.lengths, contexts, centre,
-                                    noise, use_hs, alpha)
+    paths = huff.packed()
+    loss = _core.py_train_window_sg(a, b if use_ns else None, c if use_hs else None, paths.units,
+                                    paths.starts, contexts, centre, noise, use_hs, alpha)
     assert loss == pytest.approx(expected, rel=1e-4)
     np.testing.assert_allclose(a[contexts] - inp[contexts], -alpha * g_in, atol=2e-5)
     if use_ns:
@@ -196,7 +196,8 @@ def test_window_step_with_one_context_equals_pair_step():
     inp, out_ns, out_hs, huff = make(seed=5)
     a1, b1, c1 = inp.copy(), out_ns.copy(), out_hs.copy()
     a2, b2, c2 = inp.copy(), out_ns.copy(), out_hs.copy()
-    args = (huff.codes, huff.points, huff.offsets, huff.lengths)
+    paths = huff.packed()
+    args = (paths.units, paths.starts)
     l1 = _core.py_train_window_sg(a1, b1, c1, *args, [3], 8, [1, 2], True, 0.1)
     l2 = _core.py_train_example(a2, b2, c2, *args, [3], 8, [1, 2], True, True, 0.1)
     assert l1 == pytest.approx(l2, rel=1e-6)

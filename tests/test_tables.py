@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from w2v import _core, tables
+from w2v import _core, _text, tables
 
 
 def optimal_cost(counts):
@@ -50,6 +50,50 @@ def test_huffman_deterministic_with_ties():
     a, b = tables.huffman_codes(counts), tables.huffman_codes(counts)
     np.testing.assert_array_equal(a.codes, b.codes)
     np.testing.assert_array_equal(a.points, b.points)
+
+
+@pytest.mark.parametrize("counts", [
+    np.sort(np.random.default_rng(3).zipf(1.3, size=3000).clip(max=10**6))[::-1],
+    np.ones(2 ** 17, dtype=np.int64),           # balanced: node gaps past 65,535 near the leaves
+    np.array([7, 7], dtype=np.int64),
+], ids=["zipf", "balanced-131k", "two-words"])
+def test_packed_paths_unpack_to_the_tree(counts):
+    """The core's walk over the packed paths gives back every node and code."""
+    h = tables.huffman_codes(counts)
+    packed = h.packed()
+    nodes, codes = _core.py_huffman_paths(packed.units, packed.starts, len(counts))
+    np.testing.assert_array_equal(nodes, h.points)
+    np.testing.assert_array_equal(codes, h.codes)
+    assert len(_text.unpack_ids(packed.units)) == len(h.points)      # one value per step
+    wide = (len(packed.units) - len(h.points)) // 2                    # steps taking 3 units
+    if len(counts) == 2 ** 17:
+        assert wide > 0              # the three-unit form was exercised
+    else:
+        assert wide == 0 and packed.units.nbytes < 0.5 * (h.points.nbytes + h.codes.nbytes)
+
+
+def caterpillar(n_words):
+    """A valid Huffman-shaped tree whose deepest code has n_words - 1 bits: word i
+    leaves the spine at depth i + 1 (int64 counts cannot produce one past 92)."""
+    root = n_words - 2
+    paths = [list(range(root, root - i - 1, -1)) for i in range(n_words - 1)] + [list(range(root, -1, -1))]
+    codes = [[0] * i + [1] for i in range(n_words - 1)] + [[0] * (n_words - 1)]
+    lengths = np.array([len(p) for p in paths], dtype=np.int32)
+    offsets = np.concatenate([[0], np.cumsum(lengths[:-1])]).astype(np.int64)
+    return tables.HuffmanCodes(np.concatenate(codes).astype(np.uint8),
+                               np.concatenate(paths).astype(np.int32), offsets, lengths)
+
+
+def test_packed_paths_refuse_what_the_core_cannot_walk():
+    deepest = caterpillar(_core.MAX_CODE_LENGTH + 1).packed()       # 128 steps: walked whole
+    nodes, _ = _core.py_huffman_paths(deepest.units, deepest.starts, _core.MAX_CODE_LENGTH + 1)
+    assert len(nodes) == sum(range(1, _core.MAX_CODE_LENGTH + 1)) + _core.MAX_CODE_LENGTH
+    with pytest.raises(ValueError, match="Huffman path of 129 units"):
+        caterpillar(_core.MAX_CODE_LENGTH + 2).packed()
+    h = tables.huffman_codes(np.array([5, 3, 2, 1]))
+    climbing = tables.HuffmanCodes(h.codes, h.points[::-1].copy(), h.offsets, h.lengths)
+    with pytest.raises(ValueError, match="does not descend from the root"):
+        climbing.packed()
 
 
 def test_alias_table_represents_distribution_exactly():

@@ -201,8 +201,8 @@ def _hs_trainer(model, encoded, tabs, **staging):
     stats = np.zeros(2 * _core.Trainer.stats_slot_stride(), dtype=np.float64)
     cfg = model.config
     return _core.Trainer(
-        model.input_vectors, None, model.output_hs, None, None, tabs.codes, tabs.points,
-        tabs.offsets, tabs.lengths, encoded.units, encoded.sentence_starts, words_done, stop, stats,
+        model.input_vectors, None, model.output_hs, None, None, tabs.paths, tabs.path_starts,
+        encoded.units, encoded.sentence_starts, words_done, stop, stats,
         sg=cfg.sg, cbow_mean=True, negative=0, hs=True, window=cfg.window, shrink_window=True,
         compute_loss=True, sg_batch=True, max_sentence_length=cfg.max_sentence_length,
         start_alpha=cfg.start_alpha, end_alpha=cfg.end_alpha, total_words=encoded.n_words,

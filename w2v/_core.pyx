@@ -80,7 +80,7 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
-from ._ids cimport take_id
+from ._ids cimport put_id, take_id, units_of
 
 import numpy as np
 
@@ -123,6 +123,10 @@ cdef enum:
     STAT_LOSS = 0
     STAT_EXAMPLES = 1
     STAT_WORDS = 2
+
+cpdef enum:
+    MAX_CODE_LENGTH = 128     # packed units (>= steps) of one Huffman path; counts that fit
+                              # in int64 cannot make a code longer than 92 (a Fibonacci bound)
 
 cdef enum:
     LOGIT_TABLE_SIZE = 2048   # intervals over [-LOGIT_TABLE_MAX, LOGIT_TABLE_MAX]
@@ -171,10 +175,9 @@ cdef struct Tables:
     const uint32_t *keep_threshold    # NULL: no subsampling
     const uint32_t *noise_table       # (V, 2): [threshold, alias] per bucket, one cache line
     int64_t vocab_size
-    const uint8_t *hs_codes
-    const int32_t *hs_points
-    const int64_t *hs_offsets
-    const int32_t *hs_lengths
+    const uint16_t *hs_paths          # packed Huffman paths (tables.PackedPaths)
+    const int64_t *hs_path_starts     # (V + 1,) unit offsets
+    int32_t hs_n_nodes                # inner nodes, V - 1: one past the root
 
 cdef struct Settings:
     int sg
@@ -259,6 +262,45 @@ def uniform_init(float[:, ::1] out, uint64_t seed):
                 out[i, j] = (<float> (next_random(&state) >> 40) * scale - 0.5) / dim
 
 
+def pack_huffman_paths(const int32_t[::1] points, const uint8_t[::1] codes,
+                       const int32_t[::1] lengths, int32_t n_nodes):
+    """Pack flat Huffman paths (``tables.HuffmanCodes``) into ``(units, starts)``
+    (``tables.PackedPaths``): each step as (previous node - node) * 2 + code, in
+    the corpus's 16-bit scheme. Compiled, in two passes, so that packing needs no
+    memory beyond its output. Raises ValueError if a path does not descend."""
+    cdef Py_ssize_t n_words = lengths.shape[0], w, k, step = 0
+    cdef int64_t size = 0, pos = 0
+    cdef int32_t previous, value
+    if points.shape[0] != codes.shape[0]:
+        raise ValueError("points and codes must have the same length")
+    for w in range(n_words):
+        if lengths[w] < 0 or step + lengths[w] > points.shape[0]:
+            raise ValueError("path lengths do not match the points")
+        previous = n_nodes
+        for k in range(step, step + lengths[w]):
+            if not (0 <= points[k] < previous) or codes[k] > 1:
+                raise ValueError(f"word {w}'s path does not descend from the root")
+            size += units_of((previous - points[k]) * 2 + codes[k])
+            previous = points[k]
+        step += lengths[w]
+    units = np.empty(size, dtype=np.uint16)
+    starts = np.empty(n_words + 1, dtype=np.int64)
+    cdef uint16_t[::1] out = units
+    cdef int64_t[::1] out_starts = starts
+    step = 0
+    with nogil:
+        for w in range(n_words):
+            out_starts[w] = pos
+            previous = n_nodes
+            for k in range(step, step + lengths[w]):
+                value = (previous - points[k]) * 2 + codes[k]
+                pos = put_id(&out[0], pos, value)     # reached only when size > 0
+                previous = points[k]
+            step += lengths[w]
+        out_starts[n_words] = pos
+    return units, starts
+
+
 def add_words_done(words_done, long long n):
     """Atomically add ``n`` to the shared progress counter the worker threads
     publish to (a cluster worker adds the other ranks' progress, so the learning
@@ -326,6 +368,28 @@ cdef inline float *hs_row(const Weights *w, int32_t node) noexcept nogil:
     if node >= w.hot_first_node:
         return w.hot_hs + <Py_ssize_t> (node - w.hot_first_node) * w.dim
     return w.output_hs + <Py_ssize_t> node * w.dim
+
+
+cdef inline int huffman_path(const Weights *w, const Tables *t, int32_t word, float **rows,
+                             float *labels) noexcept nogil:
+    """Unpack ``word``'s Huffman path from the root and prefetch its rows.
+
+    Each packed step is (previous node - node) * 2 + code (see tables.PackedPaths).
+    OUT rows[n]: the inner nodes' rows of output_hs (or their staged copies),
+        labels[n]: 1 - code; room for MAX_CODE_LENGTH. Returns n."""
+    cdef int64_t pos = t.hs_path_starts[word], end = t.hs_path_starts[word + 1]
+    cdef int32_t node = t.hs_n_nodes, step
+    cdef int n = 0
+    if end - pos > MAX_CODE_LENGTH:       # packed() refuses such paths; never overrun
+        end = pos + MAX_CODE_LENGTH
+    while pos < end:
+        step = take_id(t.hs_paths, &pos)
+        node -= step >> 1
+        rows[n] = hs_row(w, node)
+        labels[n] = <float> (1 - (step & 1))
+        prefetch_row(rows[n], w.dim)
+        n += 1
+    return n
 
 
 cdef inline void no_staging(Weights *w) noexcept nogil:
@@ -427,7 +491,9 @@ cdef double train_example(const Weights *w, const Tables *t, const int32_t *inpu
     cdef const float *h
     cdef float scale
     cdef double loss = 0.0
-    cdef int64_t off
+    cdef int n_hs
+    cdef float *path_rows[MAX_CODE_LENGTH]
+    cdef float path_labels[MAX_CODE_LENGTH]
     if w.output_ns != NULL:
         prefetch_row(ns_row(w, target), dim)
         for k in range(n_noise):
@@ -447,12 +513,9 @@ cdef double train_example(const Weights *w, const Tables *t, const int32_t *inpu
         h = hidden
     memset(grad_hidden, 0, dim * sizeof(float))
     if use_hs and w.output_hs != NULL:
-        off = t.hs_offsets[target]
-        for k in range(t.hs_lengths[target]):
-            prefetch_row(hs_row(w, t.hs_points[off + k]), dim)
-        for k in range(t.hs_lengths[target]):
-            loss += logistic_step(h, hs_row(w, t.hs_points[off + k]),
-                                  grad_hidden, dim, <float> (1 - t.hs_codes[off + k]), alpha,
+        n_hs = huffman_path(w, t, target, path_rows, path_labels)
+        for k in range(n_hs):
+            loss += logistic_step(h, path_rows[k], grad_hidden, dim, path_labels[k], alpha,
                                   compute_loss)
     if w.output_ns != NULL:
         loss += logistic_step(h, ns_row(w, target), grad_hidden, dim,
@@ -488,13 +551,11 @@ cdef double train_window_sg(const Weights *w, const Tables *t, const int32_t *co
     cdef float *o
     cdef float label, gb
     cdef float loss = 0.0
-    cdef int64_t off = 0
     cdef int n_hs = 0
+    cdef float *path_rows[MAX_CODE_LENGTH]
+    cdef float path_labels[MAX_CODE_LENGTH]
     if use_hs and w.output_hs != NULL:
-        off = t.hs_offsets[centre]
-        n_hs = t.hs_lengths[centre]
-        for k in range(n_hs):
-            prefetch_row(hs_row(w, t.hs_points[off + k]), dim)
+        n_hs = huffman_path(w, t, centre, path_rows, path_labels)
     if w.output_ns != NULL:
         prefetch_row(ns_row(w, centre), dim)
         for k in range(n_noise):
@@ -503,8 +564,8 @@ cdef double train_window_sg(const Weights *w, const Tables *t, const int32_t *co
     memset(grad_inputs, 0, n_ctx * dim * sizeof(float))
     for k in range(n_hs + n_targets):
         if k < n_hs:
-            o = hs_row(w, t.hs_points[off + k])
-            label = <float> (1 - t.hs_codes[off + k])
+            o = path_rows[k]
+            label = path_labels[k]
         elif k == n_hs:
             o = ns_row(w, centre)
             label = 1.0
@@ -686,8 +747,7 @@ cdef class Trainer:
     cdef int64_t n_nodes
 
     def __init__(self, input_vectors, output_ns, output_hs, keep_threshold,
-                 noise_table, hs_codes, hs_points, hs_offsets, hs_lengths,
-                 units, sentence_starts, words_done, stop, stats, *,
+                 noise_table, hs_paths, hs_path_starts, units, sentence_starts, words_done, stop, stats, *,
                  bint sg, bint cbow_mean, int negative, bint hs, int window, bint shrink_window,
                  bint compute_loss, bint sg_batch, int max_sentence_length, double start_alpha,
                  double end_alpha, int64_t total_words, int n_threads, int hot_rows=0,
@@ -697,7 +757,7 @@ cdef class Trainer:
         memset(&self.weights, 0, sizeof(Weights))
         no_staging(&self.weights)
         self._keep_alive = [input_vectors, output_ns, output_hs, keep_threshold, noise_table,
-                            hs_codes, hs_points, hs_offsets, hs_lengths, units,
+                            hs_paths, hs_path_starts, units,
                             sentence_starts, words_done, stop, stats]
         self.weights.dim = dim
         self.weights.input_vectors = float_ptr(input_vectors, dim, "input_vectors")
@@ -712,12 +772,7 @@ cdef class Trainer:
         self.tables.noise_table = _word_table(noise_table, vocab_size, 2, "noise_table",
                                                negative == 0)
         if hs:
-            if hs_offsets.shape[0] != vocab_size or hs_lengths.shape[0] != vocab_size:
-                raise ValueError("Huffman tables must have one entry per word")
-            self.tables.hs_codes = <const uint8_t *> _contig(hs_codes, np.uint8, "hs_codes")
-            self.tables.hs_points = <const int32_t *> _contig(hs_points, np.int32, "hs_points")
-            self.tables.hs_offsets = <const int64_t *> _contig(hs_offsets, np.int64, "hs_offsets")
-            self.tables.hs_lengths = <const int32_t *> _contig(hs_lengths, np.int32, "hs_lengths")
+            _set_paths(&self.tables, hs_paths, hs_path_starts, vocab_size)
         self.corpus.units = <const uint16_t *> _contig(units, np.uint16, "units")
         self.corpus.sentence_starts = <const int64_t *> _contig(sentence_starts, np.int64,
                                                                 "sentence_starts")
@@ -821,8 +876,20 @@ cdef void *_contig(object arr, object dtype, str name) except NULL:
 
 
 # ----------------------------------------------------------------------------- test hooks
-cdef object _hook_setup(Weights *w, Tables *t, input_vectors, output_ns, output_hs, hs_codes,
-                        hs_points, hs_offsets, hs_lengths, inputs, int target, noise, bint use_hs):
+cdef int _set_paths(Tables *t, hs_paths, hs_path_starts, int64_t vocab_size) except -1:
+    """Point ``t`` at packed Huffman paths after checking their shape."""
+    if hs_path_starts.shape[0] != vocab_size + 1:
+        raise ValueError("hs_path_starts must have one entry per word plus the end")
+    if hs_path_starts[0] != 0 or hs_path_starts[vocab_size] != hs_paths.shape[0]:
+        raise ValueError("hs_path_starts must run from 0 to the length of hs_paths")
+    t.hs_paths = <const uint16_t *> _contig(hs_paths, np.uint16, "hs_paths")
+    t.hs_path_starts = <const int64_t *> _contig(hs_path_starts, np.int64, "hs_path_starts")
+    t.hs_n_nodes = <int32_t> max(vocab_size - 1, 1)
+    return 0
+
+
+cdef object _hook_setup(Weights *w, Tables *t, input_vectors, output_ns, output_hs, hs_paths,
+                        hs_path_starts, inputs, int target, noise, bint use_hs):
     """Point ``w``/``t`` at the arrays and check the ids; returns (inputs, noise) as
     int32 arrays that must stay alive while the kernel runs."""
     cdef Py_ssize_t dim = input_vectors.shape[1]
@@ -841,15 +908,12 @@ cdef object _hook_setup(Weights *w, Tables *t, input_vectors, output_ns, output_
     if noise_arr.size and (noise_arr.min() < 0 or noise_arr.max() >= V):
         raise ValueError("noise ids out of range")
     if use_hs:
-        t.hs_codes = <const uint8_t *> _contig(hs_codes, np.uint8, "hs_codes")
-        t.hs_points = <const int32_t *> _contig(hs_points, np.int32, "hs_points")
-        t.hs_offsets = <const int64_t *> _contig(hs_offsets, np.int64, "hs_offsets")
-        t.hs_lengths = <const int32_t *> _contig(hs_lengths, np.int32, "hs_lengths")
+        _set_paths(t, hs_paths, hs_path_starts, V)
     return in_arr, noise_arr
 
 
-def py_train_example(input_vectors, output_ns, output_hs, hs_codes, hs_points, hs_offsets,
-                     hs_lengths, inputs, int target, noise, bint use_hs, bint cbow_mean,
+def py_train_example(input_vectors, output_ns, output_hs, hs_paths, hs_path_starts, inputs,
+                     int target, noise, bint use_hs, bint cbow_mean,
                      float alpha, bint compute_loss=True):
     """Apply :func:`train_example` once, in place, and return its loss (tests only).
 
@@ -857,8 +921,8 @@ def py_train_example(input_vectors, output_ns, output_hs, hs_codes, hs_points, h
     cdef Weights w
     cdef Tables t
     cdef cnp.ndarray in_arr, noise_arr
-    in_arr, noise_arr = _hook_setup(&w, &t, input_vectors, output_ns, output_hs, hs_codes,
-                                    hs_points, hs_offsets, hs_lengths, inputs, target, noise, use_hs)
+    in_arr, noise_arr = _hook_setup(&w, &t, input_vectors, output_ns, output_hs, hs_paths,
+                                    hs_path_starts, inputs, target, noise, use_hs)
     cdef float *hidden = <float *> malloc(w.dim * sizeof(float))
     cdef float *grad = <float *> malloc(w.dim * sizeof(float))
     cdef double loss
@@ -873,15 +937,15 @@ def py_train_example(input_vectors, output_ns, output_hs, hs_codes, hs_points, h
     return loss
 
 
-def py_train_window_sg(input_vectors, output_ns, output_hs, hs_codes, hs_points, hs_offsets,
-                       hs_lengths, contexts, int centre, noise, bint use_hs, float alpha,
+def py_train_window_sg(input_vectors, output_ns, output_hs, hs_paths, hs_path_starts, contexts,
+                       int centre, noise, bint use_hs, float alpha,
                        bint compute_loss=True):
     """Apply :func:`train_window_sg` once, in place; returns its loss (tests only)."""
     cdef Weights w
     cdef Tables t
     cdef cnp.ndarray ctx, noise_arr
-    ctx, noise_arr = _hook_setup(&w, &t, input_vectors, output_ns, output_hs, hs_codes,
-                                 hs_points, hs_offsets, hs_lengths, contexts, centre, noise, use_hs)
+    ctx, noise_arr = _hook_setup(&w, &t, input_vectors, output_ns, output_hs, hs_paths,
+                                 hs_path_starts, contexts, centre, noise, use_hs)
     cdef float *grads = <float *> malloc(ctx.size * w.dim * sizeof(float))
     cdef float *gains = <float *> malloc(ctx.size * sizeof(float))
     cdef double loss
@@ -936,3 +1000,36 @@ def py_keep_decisions(keep_threshold, ids, uint64_t rng_state):
         t = thr[w[i]]
         out[i] = t == ALWAYS or <uint32_t> (next_random(&st) >> 32) < t
     return out
+
+
+def py_huffman_paths(hs_paths, hs_path_starts, int64_t vocab_size):
+    """Every word's Huffman path as the core unpacks it, flat and in word order:
+    ``(nodes int32, codes uint8)``, the layout of ``tables.HuffmanCodes`` (tests only).
+    The kernels see row pointers; over a one-column output_hs, a row's offset is its node."""
+    cdef Tables t
+    cdef Weights w
+    memset(&t, 0, sizeof(Tables))
+    memset(&w, 0, sizeof(Weights))
+    _set_paths(&t, hs_paths, hs_path_starts, vocab_size)
+    node_ids = np.zeros((t.hs_n_nodes, 1), dtype=np.float32)
+    no_staging(&w)
+    w.dim = 1
+    w.output_hs = float_ptr(node_ids, 1, "node_ids")
+    cdef float *path_rows[MAX_CODE_LENGTH]
+    cdef float path_labels[MAX_CODE_LENGTH]
+    cdef int64_t total = 0, pos = 0
+    cdef int32_t word
+    cdef int n, k
+    for word in range(vocab_size):
+        total += huffman_path(&w, &t, word, path_rows, path_labels)
+    nodes = np.empty(total, dtype=np.int32)
+    codes = np.empty(total, dtype=np.uint8)
+    cdef int32_t[::1] nodes_out = nodes
+    cdef uint8_t[::1] codes_out = codes
+    for word in range(vocab_size):
+        n = huffman_path(&w, &t, word, path_rows, path_labels)
+        for k in range(n):
+            nodes_out[pos] = <int32_t> (path_rows[k] - w.output_hs)
+            codes_out[pos] = <uint8_t> (1.0 - path_labels[k])
+            pos += 1
+    return nodes, codes

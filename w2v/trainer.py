@@ -240,10 +240,10 @@ class _Tables:
         else:
             self.noise = None
         if config.hs:
-            h = tables.huffman_codes(counts)
-            self.codes, self.points, self.offsets, self.lengths = h.codes, h.points, h.offsets, h.lengths
+            paths = tables.huffman_codes(counts).packed()
+            self.paths, self.path_starts = paths.units, paths.starts
         else:
-            self.codes = self.points = self.offsets = self.lengths = None
+            self.paths = self.path_starts = None
 
 
 def core_trainer(model: Model, encoded: EncodedCorpus, total_words: int, start_alpha: float,
@@ -258,8 +258,8 @@ def core_trainer(model: Model, encoded: EncodedCorpus, total_words: int, start_a
     stats = np.zeros(n_threads * _core.Trainer.stats_slot_stride(), dtype=np.float64)
     t = _Tables(model.counts, config)
     trainer = _core.Trainer(
-        model.input_vectors, model.output_ns, model.output_hs, t.keep, t.noise, t.codes, t.points,
-        t.offsets, t.lengths, encoded.units, encoded.sentence_starts, words_done, stop, stats,
+        model.input_vectors, model.output_ns, model.output_hs, t.keep, t.noise, t.paths,
+        t.path_starts, encoded.units, encoded.sentence_starts, words_done, stop, stats,
         sg=config.sg, cbow_mean=config.cbow_mean, negative=config.negative, hs=config.hs,
         window=config.window, shrink_window=config.shrink_window, compute_loss=config.compute_loss,
         sg_batch=config.sg_batch, max_sentence_length=config.max_sentence_length,
