@@ -14,6 +14,8 @@ grad_hidden         neu1e        (d,) accumulated -alpha * dJ/dh
 keep_threshold      (inline)     subsampling keep probability * 2**32
 noise_table         table        Walker alias table of counts ** 0.75 (8 bytes/word,
                                  not the C tool's 400 MB table)
+hs_paths            point, code  every word's Huffman path, packed to ~2 bytes a step
+                                 (tables.PackedPaths; the C tool's vocab_word arrays)
 ==================  ===========  ===============================================
 
 The objective and its gradients
