@@ -749,7 +749,8 @@ cdef class Trainer:
     cdef int64_t n_nodes
 
     def __init__(self, input_vectors, output_ns, output_hs, keep_threshold,
-                 noise_table, hs_paths, hs_path_starts, units, sentence_starts, words_done, stop, stats, *,
+                 noise_table, hs_paths, hs_path_starts, units, sentence_starts, words_done, stop,
+                 stats, *,
                  bint sg, bint cbow_mean, int negative, bint hs, int window, bint shrink_window,
                  bint compute_loss, bint sg_batch, int max_sentence_length, double start_alpha,
                  double end_alpha, int64_t total_words, int n_threads, int hot_rows=0,
@@ -877,7 +878,6 @@ cdef void *_contig(object arr, object dtype, str name) except NULL:
     return <void *> a.data
 
 
-# ----------------------------------------------------------------------------- test hooks
 cdef int _set_paths(Tables *t, hs_paths, hs_path_starts, int64_t vocab_size) except -1:
     """Point ``t`` at packed Huffman paths after checking their shape."""
     if hs_path_starts.shape[0] != vocab_size + 1:
@@ -890,6 +890,7 @@ cdef int _set_paths(Tables *t, hs_paths, hs_path_starts, int64_t vocab_size) exc
     return 0
 
 
+# ----------------------------------------------------------------------------- test hooks
 cdef object _hook_setup(Weights *w, Tables *t, input_vectors, output_ns, output_hs, hs_paths,
                         hs_path_starts, inputs, int target, noise, bint use_hs):
     """Point ``w``/``t`` at the arrays and check the ids; returns (inputs, noise) as
