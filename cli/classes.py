@@ -26,9 +26,9 @@ def classes(model, k, output, seed, iterations, quiet):
     """Cluster the word vectors into K classes (k-means on cosine), like word2vec -classes."""
     from .. import io
     from ..classes import classes as cluster, write_classes
-    from .main import check_writable
+    from ..outputs import check_outputs
 
-    check_writable(output, "--output")
+    check_outputs({"--output": output}, {"--model": model})
     vecs = io.load(model)
     labels = cluster(vecs, k, seed=seed, iterations=iterations)
     write_classes(output, vecs.words, labels)

@@ -13,6 +13,7 @@ import click
 from .. import __version__
 from ..config import TrainConfig
 from ..errors import ConfigError, TrainingInterrupted
+from ..outputs import check_outputs
 from .errors import friendly_errors
 
 
@@ -34,16 +35,6 @@ def output_format(path: str, fmt: str | None) -> str:
         raise ConfigError(f"--output: cannot tell the format of {path!r} from its extension; "
                           f"use .bin, .txt, .vec or .w2v, or give --format")
     return OUTPUT_FORMATS[ext]
-
-
-def check_writable(path: str, option: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ConfigError(f"{option}: folder does not exist: {folder}")
-    if not os.access(folder, os.W_OK):
-        raise ConfigError(f"{option}: folder is not writable: {folder}")
-    if os.path.isdir(path):
-        raise ConfigError(f"{option}: is a directory: {path}")
 
 
 @main.command()
@@ -142,9 +133,12 @@ def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_int
                                sync_rows=sync_rows, sync_backend=sync_backend, sync_rule=sync_rule,
                                threads_per_worker=threads_per_worker or options["threads"])
     fmt = output_format(output, fmt)
-    check_writable(output, "--output")
-    if save_model:
-        check_writable(save_model, "--save-model")
+    # a model written back over the --resume file updates it in place (atomically);
+    # any other output over an input would destroy it
+    check_outputs({"--output": output, "--save-model": save_model},
+                  {"CORPUS": corpus, "--resume": resume_path},
+                  may_replace=[("--save-model", "--resume")]
+                  + ([("--output", "--resume")] if fmt == "model" else []))
     if resume_path and options["phrases"]:
         raise ConfigError("--phrases: cannot be combined with --resume (the model's vocabulary "
                           "is kept; join the phrases of the new corpus with `w2v phrases` first)")

@@ -37,12 +37,10 @@ def phrases(corpus, output, passes, threshold, min_count, scoring, max_table_siz
     """Join frequent word pairs of CORPUS into phrases (as word2phrase does) and write OUTPUT."""
     from ..config import check_phrase_options
     from ..phrases import DEFAULT_MAX_TABLE_SIZE, Phrases
-    from .main import check_writable
+    from ..outputs import check_outputs
 
     check_phrase_options(passes, threshold, min_count, scoring, max_table_size)
-    check_writable(output, "--output")
-    if save_table:
-        check_writable(save_table, "--save-table")
+    check_outputs({"--output": output, "--save-table": save_table}, {"CORPUS": corpus})
     found = Phrases.learn(corpus, passes=passes, threshold=threshold, min_count=min_count,
                           scoring=scoring, max_table_size=max_table_size or DEFAULT_MAX_TABLE_SIZE)
     stats = found.transform(corpus, output)

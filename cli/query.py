@@ -14,6 +14,7 @@ import sys
 import click
 
 from .. import io
+from ..outputs import check_outputs
 from .errors import friendly_errors
 
 __all__ = ["COMMANDS", "analogy", "similar", "evaluate", "convert", "info", "plot"]
@@ -162,6 +163,7 @@ def evaluate(model, analogy_files, similarity_files, restrict_vocab, method, cas
 def convert(source, target, fmt, limit, unicode_errors):
     """Convert vectors between formats (word2vec binary/text, fastText .vec, model file)."""
     out_fmt = io.format_from_extension(target, fmt)
+    check_outputs({"OUT": target}, {"IN": source})
     if out_fmt == "model" and limit is None and io.detect_format(source) == "model":
         obj = io.load_model(source)                      # keep the output weights
     else:
@@ -217,6 +219,7 @@ def plot(model, words, output, topn, restrict_vocab):
         import matplotlib  # noqa: F401
     except ImportError:
         raise click.ClickException("w2v plot needs matplotlib: pip install matplotlib") from None
+    check_outputs({"--output": output}, {"--model": model})
     vecs = io.load(model)
     shown = plot_neighbours(vecs, list(words), output, topn=topn, restrict_vocab=restrict_vocab)
     click.echo(f"wrote {output} ({len(shown)} words)", err=True)

@@ -12,14 +12,16 @@ Heavy modules (the compiled core) are imported on first use, so ``import w2v``
 stays cheap for query-only scripts.
 """
 from .config import TrainConfig
-from .errors import (ClusterError, ConfigError, CorpusError, FormatError, TrainingInterrupted,
-                     UnknownWordError, W2VError)
+from .errors import (ArgumentError, ClusterError, ConfigError, CorpusError, FormatError,
+                     OutputError, TrainingDiverged, TrainingInterrupted, UnknownWordError,
+                     W2VError)
 
 __version__ = "0.1.0"
 
 __all__ = ["train", "resume", "load", "load_model", "find_phrases", "Phrases", "word_classes",
-           "TrainConfig", "W2VError", "ConfigError",
-           "CorpusError", "FormatError", "UnknownWordError", "TrainingInterrupted", "ClusterError",
+           "TrainConfig", "W2VError", "ConfigError", "ArgumentError", "OutputError",
+           "CorpusError", "FormatError", "UnknownWordError", "TrainingInterrupted",
+           "TrainingDiverged", "ClusterError",
            "__version__"]
 
 

@@ -126,7 +126,7 @@ def _renumber(labels: np.ndarray) -> np.ndarray:
 
 def write_classes(path, words: Sequence[str], labels: np.ndarray) -> None:
     """Write ``word class`` lines sorted by class, then vocabulary order (atomically)."""
-    from .io import atomic_write
+    from .outputs import atomic_write
     labels = np.asarray(labels)
     if len(labels) != len(words):
         raise ValueError("one class per word is needed")

@@ -47,7 +47,8 @@ import numpy as np
 from . import _core
 from .config import ClusterConfig, TrainConfig
 from .corpus import EncodedCorpus, TextSource, byte_shards, check_corpus_path, compression_of, shards
-from .errors import ClusterError, ConfigError, CorpusError, TrainingInterrupted, W2VError
+from .errors import (ClusterError, ConfigError, CorpusError, TrainingDiverged, TrainingInterrupted,
+                     W2VError)
 from .model import Model
 from .progress import ProgressReporter
 from .rowsync import RowSync
@@ -336,7 +337,7 @@ class ShardWorker:
 
     def train(self, vocab: tuple, words_per_epoch: int) -> dict:
         ray = _import_ray()
-        from .trainer import EpochThreads, core_trainer, init_model
+        from .trainer import EpochThreads, check_weights_finite, core_trainer, init_model
         from .vocab import Vocab
         config, cluster = self.config, self.cluster
         words, counts = vocab
@@ -360,6 +361,7 @@ class ShardWorker:
         sync_floats = 0
         start = time.perf_counter()
         stopped = False
+        diverged = None
         for e in range(epochs):
             stats[:] = 0.0
             epoch_start = time.perf_counter()
@@ -413,7 +415,11 @@ class ShardWorker:
             epochs_out.append({"loss": loss, "examples": examples, "words": words,
                                "seconds": time.perf_counter() - epoch_start,
                                "full_sync_seconds": full_seconds})
-            if stopped:
+            try:        # every rank holds the same rows after the full sync: all stop alike
+                check_weights_finite(model, e, epochs, None, config.start_alpha)
+            except TrainingDiverged as exc:
+                diverged = str(exc)
+            if stopped or diverged:
                 break
         exchange.close()
         elapsed = time.perf_counter() - start
@@ -422,7 +428,8 @@ class ShardWorker:
         for a in arrays:
             if a is not None:
                 digest.update(a.tobytes())
-        out = {"rank": self.rank, "epochs": epochs_out, "stopped": stopped, "seconds": elapsed,
+        out = {"rank": self.rank, "epochs": epochs_out, "stopped": stopped, "diverged": diverged,
+               "seconds": elapsed,
                "sync_seconds": sync_seconds, "sync_local_seconds": sync_local,
                "sync_rounds": sync_rounds,
                "sync_floats_per_round": sync_floats / max(sync_rounds, 1),
@@ -571,6 +578,9 @@ class _Run:
         """The driver's model from rank 0's arrays, with the cluster's history; raises
         :class:`TrainingInterrupted` (holding it) when the run was stopped."""
         config, cluster, vocab = self.config, self.cluster, self._vocab
+        diverged = next((r["diverged"] for r in results if r.get("diverged")), None)
+        if diverged:
+            raise TrainingDiverged(diverged)
         words_per_epoch, vocab_seconds = self._words_per_epoch, self._vocab_seconds
         model = Model(config, vocab.words, vocab.counts, *results[0]["arrays"])
         model.history.append({"stage": "vocab", "seconds": vocab_seconds,

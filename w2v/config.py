@@ -8,10 +8,11 @@ the option named.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional
 
-from .errors import ConfigError
+from .errors import ConfigError, shown
 
 #: Defaults that depend on the architecture (the C tool's choices).
 DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
@@ -20,6 +21,21 @@ DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
 #: 0.5 for npmi (which lies in [-1, 1]).
 PHRASE_THRESHOLDS = {"default": 100.0, "npmi": 0.5}
 MAX_PHRASE_PASSES = 10
+
+INT64_MAX = 2 ** 63 - 1
+#: Every integer setting's range. The compiled code holds counts and thresholds in
+#: int64 and sizes in C int; the upper bounds keep every value inside those and keep
+#: per-thread buffers (a sentence of ``max_sentence_length`` int32 ids, a word of
+#: ``max_word_bytes``) a sensible size, so no value can overflow after the counting pass.
+INT_RANGES = {
+    "size": (1, 100_000), "window": (1, 1000), "negative": (0, 1000), "threads": (1, 1024),
+    "epochs": (1, 100_000), "min_count": (1, INT64_MAX), "max_sentence_length": (1, 10_000_000),
+    "max_word_bytes": (1, 1_000_000), "seed": (0, INT64_MAX), "hot_nodes": (0, 1_000_000),
+    "phrase_min_count": (1, INT64_MAX)}
+BOOL_OPTIONS = ("sg", "shrink_window", "hs", "sg_batch", "cbow_mean", "compute_loss")
+INT_RANGE_WHY = {"max_sentence_length": " (each thread holds a sentence buffer this long; "
+                                        "longer lines are split, never cut)",
+                 "min_count": " (word counts are 64-bit)", "seed": " (seeds are 64-bit)"}
 
 
 @dataclass
@@ -78,47 +94,44 @@ class TrainConfig:
             if not ok:
                 raise ConfigError(f"--{option.replace('_', '-')}: {message}")
 
-        for name in ("size", "window", "threads", "epochs", "min_count",
-                     "max_sentence_length", "max_word_bytes", "negative", "seed", "hot_nodes"):
+        for name, (low, high) in INT_RANGES.items():
             value = getattr(self, name)
-            need(isinstance(value, int) and not isinstance(value, bool), name,
-                 f"must be an integer, got {value!r}")
-        need(1 <= self.size <= 100_000, "size", f"must be between 1 and 100000, got {self.size}")
-        need(1 <= self.window <= 1000, "window", f"must be between 1 and 1000, got {self.window}")
-        need(0 <= self.negative <= 1000, "negative", f"must be between 0 and 1000, got {self.negative}")
+            need(_is_int(value), name, f"must be an integer, got {shown(value)}")
+            need(low <= value <= high, name, f"must be between {low} and {high:,}, got "
+                                             f"{shown(value)}{INT_RANGE_WHY.get(name, '')}")
+            setattr(self, name, int(value))          # numpy integers become plain ints
+        for name in BOOL_OPTIONS:
+            value = getattr(self, name)
+            need(_is_bool(value), name, f"must be True or False, got {shown(value)}")
+            setattr(self, name, bool(value))
         need(self.negative > 0 or self.hs, "negative",
              "is 0 and --hs is off: enable at least one of negative sampling or hierarchical softmax")
-        need(1 <= self.threads <= 1024, "threads", f"must be between 1 and 1024, got {self.threads}")
-        need(1 <= self.epochs <= 100_000, "epochs", f"must be at least 1, got {self.epochs}")
-        need(self.min_count >= 1, "min_count", f"must be at least 1, got {self.min_count}")
-        need(self.max_sentence_length >= 1, "max_sentence_length",
-             f"must be at least 1, got {self.max_sentence_length}")
-        need(self.max_word_bytes >= 1, "max_word_bytes", f"must be at least 1, got {self.max_word_bytes}")
-        need(0 <= self.hot_nodes <= 1_000_000, "hot_nodes",
-             f"must be between 0 and 1000000, got {self.hot_nodes}")
-        need(0 <= self.seed < 2 ** 63, "seed", f"must be between 0 and 2**63-1, got {self.seed}")
         need(_is_number(self.sample) and 0 <= self.sample < 1, "sample",
-             f"must be in [0, 1), got {self.sample!r}")
+             f"must be in [0, 1), got {shown(self.sample)}")
         need(_is_number(self.ns_exponent) and -10 <= self.ns_exponent <= 10, "ns_exponent",
-             f"must be a number in [-10, 10], got {self.ns_exponent!r}")
+             f"must be a number in [-10, 10], got {shown(self.ns_exponent)}")
         if self.alpha is not None:
             need(_is_number(self.alpha) and 0 < self.alpha <= 10, "alpha",
-                 f"must be > 0 (and at most 10), got {self.alpha!r}")
+                 f"must be > 0 (and at most 10), got {shown(self.alpha)}")
         if self.min_alpha is not None:
             need(_is_number(self.min_alpha) and 0 <= self.min_alpha, "min_alpha",
-                 f"must be >= 0, got {self.min_alpha!r}")
+                 f"must be >= 0, got {shown(self.min_alpha)}")
             need(self.min_alpha <= self.start_alpha, "min_alpha",
                  f"({self.min_alpha}) must not exceed --alpha ({self.start_alpha})")
         if self.max_vocab_size is not None:
-            need(isinstance(self.max_vocab_size, int) and self.max_vocab_size >= 1, "max_vocab_size",
-                 f"must be a positive integer, got {self.max_vocab_size!r}")
+            need(_is_int(self.max_vocab_size) and 1 <= self.max_vocab_size <= INT64_MAX,
+                 "max_vocab_size", f"must be an integer between 1 and {INT64_MAX:,}, got "
+                                   f"{shown(self.max_vocab_size)}")
+            self.max_vocab_size = int(self.max_vocab_size)
         need(self.encoding_errors in ("strict", "replace", "ignore"), "encoding_errors",
-             f"must be strict, replace or ignore, got {self.encoding_errors!r}")
+             f"must be strict, replace or ignore, got {shown(self.encoding_errors)}")
+        need(isinstance(self.extra, dict), "extra", f"must be a dict, got {shown(self.extra)}")
         if self.phrases:
             check_phrase_options(self.phrases, self.phrase_threshold, self.phrase_min_count,
                                  self.phrase_scoring, prefix="phrase_")
         else:
-            need(self.phrases == 0, "phrases", f"must be 0 or more, got {self.phrases!r}")
+            need(_is_int(self.phrases) and self.phrases == 0, "phrases",
+                 f"must be an integer between 0 and {MAX_PHRASE_PASSES}, got {shown(self.phrases)}")
         return self
 
     # -- (de)serialisation for model files ------------------------------------------------
@@ -189,26 +202,25 @@ class ClusterConfig:
                 raise ConfigError(f"--{option.replace('_', '-')}: {message}")
 
         need(isinstance(self.address, str) and self.address.strip() != "", "cluster",
-             f"must be a Ray address (auto, host:port, ray://host:port) or 'local', got {self.address!r}")
-        for name, low in (("workers", 1), ("threads_per_worker", 1), ("sync_rows", 1),
-                          ("object_store_mb", 80)):
+             f"must be a Ray address (auto, host:port, ray://host:port) or 'local', got {shown(self.address)}")
+        for name, (low, high) in (("workers", (1, 4096)), ("threads_per_worker", (1, 1024)),
+                                  ("sync_rows", (1, 2 ** 31 - 1)),
+                                  ("object_store_mb", (80, 1 << 30))):
             value = getattr(self, name)
-            need(isinstance(value, int) and not isinstance(value, bool) and value >= low, name,
-                 f"must be an integer >= {low}, got {value!r}")
-        need(self.workers <= 4096, "workers", f"must be at most 4096, got {self.workers}")
-        need(self.threads_per_worker <= 1024, "threads_per_worker",
-             f"must be at most 1024, got {self.threads_per_worker}")
+            need(_is_int(value) and low <= value <= high, name,
+                 f"must be an integer between {low} and {high:,}, got {shown(value)}")
+            setattr(self, name, int(value))
         need(_is_number(self.sync_period) and 0.01 <= self.sync_period <= 3600, "sync_period",
-             f"must be between 0.01 and 3600 seconds, got {self.sync_period!r}")
+             f"must be between 0.01 and 3600 seconds, got {shown(self.sync_period)}")
         need(self.sync_backend in SYNC_BACKENDS, "sync_backend",
-             f"must be {' or '.join(SYNC_BACKENDS)}, got {self.sync_backend!r}")
+             f"must be {' or '.join(SYNC_BACKENDS)}, got {shown(self.sync_backend)}")
         need(self.sync_rule in SYNC_RULES, "sync_rule",
-             f"must be {', '.join(SYNC_RULES)}, got {self.sync_rule!r}")
+             f"must be {', '.join(SYNC_RULES)}, got {shown(self.sync_rule)}")
         return self
 
 
 def check_phrase_options(passes, threshold, min_count, scoring, max_table_size=None,
-                         prefix: str = "") -> float:
+                         prefix: str = "", max_word_bytes=None) -> float:
     """Validate phrase-detection options (raise :class:`ConfigError` naming the
     option); return the threshold, its default filled in for the scoring.
 
@@ -218,25 +230,37 @@ def check_phrase_options(passes, threshold, min_count, scoring, max_table_size=N
             name = "phrases" if option == "passes" and prefix else prefix + option
             raise ConfigError(f"--{name.replace('_', '-')}: {message}")
 
-    need(scoring in PHRASE_THRESHOLDS, "scoring",
-         f"must be {' or '.join(PHRASE_THRESHOLDS)}, got {scoring!r}")
-    need(isinstance(passes, int) and not isinstance(passes, bool)
-         and 1 <= passes <= MAX_PHRASE_PASSES, "passes",
-         f"must be an integer between 1 and {MAX_PHRASE_PASSES}, got {passes!r}")
-    need(isinstance(min_count, int) and not isinstance(min_count, bool) and min_count >= 1,
-         "min_count", f"must be an integer >= 1, got {min_count!r}")
+    need(isinstance(scoring, str) and scoring in PHRASE_THRESHOLDS, "scoring",
+         f"must be {' or '.join(PHRASE_THRESHOLDS)}, got {shown(scoring)}")
+    need(_is_int(passes) and 1 <= passes <= MAX_PHRASE_PASSES, "passes",
+         f"must be an integer between 1 and {MAX_PHRASE_PASSES}, got {shown(passes)}")
+    need(_is_int(min_count) and 1 <= min_count <= INT64_MAX, "min_count",
+         f"must be an integer between 1 and {INT64_MAX:,}, got {shown(min_count)}")
     if max_table_size is not None:
-        need(isinstance(max_table_size, int) and not isinstance(max_table_size, bool)
-             and max_table_size >= 2, "max_table_size",
-             f"must be an integer >= 2, got {max_table_size!r}")
+        need(_is_int(max_table_size) and 2 <= max_table_size <= INT64_MAX, "max_table_size",
+             f"must be an integer between 2 and {INT64_MAX:,}, got {shown(max_table_size)}")
+    if max_word_bytes is not None:
+        low, high = INT_RANGES["max_word_bytes"]
+        need(_is_int(max_word_bytes) and low <= max_word_bytes <= high, "max_word_bytes",
+             f"must be an integer between {low} and {high:,}, got {shown(max_word_bytes)}")
     if threshold is None:
         return PHRASE_THRESHOLDS[scoring]
     need(_is_number(threshold) and abs(threshold) != float("inf"), "threshold",
-         f"must be a finite number, got {threshold!r}")
+         f"must be a finite number, got {shown(threshold)}")
     if scoring == "npmi":
-        need(-1 <= threshold <= 1, "threshold", f"must be in [-1, 1] for npmi, got {threshold!r}")
+        need(-1 <= threshold <= 1, "threshold", f"must be in [-1, 1] for npmi, got {shown(threshold)}")
     return float(threshold)
 
 
 def _is_number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x
+    return isinstance(x, (numbers.Integral, numbers.Real)) and not isinstance(x, bool) and x == x
+
+
+def _is_bool(x) -> bool:
+    """A Python or numpy boolean (numpy is not imported for the check)."""
+    return isinstance(x, bool) or (getattr(x, "dtype", None) is not None
+                                   and x.dtype.kind == "b" and getattr(x, "ndim", 1) == 0)
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)

@@ -92,7 +92,7 @@ def generate_sentences(n_sentences: int = 40000, seed: int = 0) -> List[List[str
 
 def generate_corpus(path, n_sentences: int = 40000, seed: int = 0) -> str:
     """Write the planted corpus to ``path`` (one sentence per line); returns the path."""
-    from .io import atomic_write
+    from .outputs import atomic_write
     with atomic_write(path, "w") as f:
         for sentence in generate_sentences(n_sentences, seed):
             f.write(" ".join(sentence))

@@ -6,12 +6,34 @@ a non-zero exit.
 """
 
 
+def shown(value, limit: int = 40) -> str:
+    """``repr(value)`` for an error message, cut to about ``limit`` characters. An
+    integer too long to print (Python refuses past 4,300 digits) is shown by size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an integer of {int(value.bit_length() * 0.30103) + 1:,} digits"
+    try:
+        text = repr(value)
+    except ValueError:                      # e.g. a numpy array of huge Python ints
+        return f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 class W2VError(Exception):
     """Base class of every error w2v raises deliberately."""
 
 
 class ConfigError(W2VError, ValueError):
     """An impossible or contradictory training option (names the option)."""
+
+
+class ArgumentError(W2VError, TypeError):
+    """A Python API call got an argument of the wrong type (names the argument and
+    what it accepts); a ``TypeError`` too, so ``except TypeError`` still works."""
+
+
+class OutputError(W2VError):
+    """An output path cannot be written safely: it is one of the run's inputs or
+    another of its outputs, or a kind of file that must not be replaced."""
 
 
 class CorpusError(W2VError):
@@ -42,6 +64,11 @@ class TrainingInterrupted(W2VError):
         super().__init__(message)
         self.model = model
         self.cause = cause      # the KeyboardInterrupt (or subclass) that stopped training
+
+
+class TrainingDiverged(W2VError):
+    """The weights became NaN or infinite during training (the learning rate is too
+    high for the data); nothing is returned or saved. Lower ``--alpha``."""
 
 
 class ClusterError(W2VError):

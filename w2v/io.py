@@ -1,4 +1,4 @@
-"""Every file format w2v reads or writes, and the atomic write all output goes through.
+"""Every file format w2v reads or writes (each written through :func:`w2v.outputs.atomic_write`).
 
 Formats
 -------
@@ -29,18 +29,17 @@ where (byte offset or line number) for missing, truncated, lying or corrupt file
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import mmap
 import os
 import struct
-import tempfile
-from typing import Iterator, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
-from .errors import ConfigError, FormatError
+from .errors import ArgumentError, ConfigError, FormatError, shown
+from .outputs import as_path, atomic_write
 
 __all__ = ["atomic_write", "save", "load", "save_model", "load_model", "info",
            "write_word2vec", "read_word2vec", "detect_format", "FORMATS", "EXTENSIONS"]
@@ -66,74 +65,6 @@ _TEXT_BLOCK_ROWS = 2000
 
 
 # --------------------------------------------------------------------------------------
-# atomic output
-# --------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def atomic_write(path, mode: str = "wb", encoding: str = "utf-8") -> Iterator:
-    """Open a temporary file next to ``path``; on success flush, fsync and rename it over
-    ``path``. On any exception the temporary file is removed and ``path`` is untouched.
-
-    ``mode`` is ``"wb"`` (binary) or ``"w"`` (text, ``encoding``)."""
-    if mode not in ("w", "wb"):
-        raise ValueError(f"atomic_write: mode must be 'w' or 'wb', got {mode!r}")
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(21, "Is a directory", path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        f = os.fdopen(fd, mode, **({"encoding": encoding, "newline": "\n"} if mode == "w" else {}))
-    except BaseException:
-        os.close(fd)
-        os.unlink(tmp)
-        raise
-    try:
-        with f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _new_file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(folder)
-
-
-def _new_file_mode(path: str) -> int:
-    """Permissions for the final file: those of the file replaced, else 0666 & ~umask
-    (mkstemp creates 0600)."""
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        pass
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o644
-
-
-def _fsync_folder(folder: str) -> None:
-    """Make the rename durable (best effort; not possible on every platform)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-# --------------------------------------------------------------------------------------
 # format dispatch
 # --------------------------------------------------------------------------------------
 def format_from_extension(path, fmt: Optional[str] = None) -> str:
@@ -142,9 +73,10 @@ def format_from_extension(path, fmt: Optional[str] = None) -> str:
         if fmt not in FORMATS:
             raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
         return fmt
-    ext = os.path.splitext(os.fspath(path))[1].lower()
+    path = as_path(path)
+    ext = os.path.splitext(path)[1].lower()
     if ext not in EXTENSIONS:
-        raise ConfigError(f"cannot tell the format of {os.fspath(path)!r} from its extension; "
+        raise ConfigError(f"cannot tell the format of {path!r} from its extension; "
                           f"use {', '.join(EXTENSIONS)} or give the format "
                           f"({', '.join(FORMATS)})")
     return EXTENSIONS[ext]
@@ -202,7 +134,7 @@ def _words_and_matrix(obj) -> Tuple[List[str], np.ndarray]:
     if matrix is None:
         matrix = getattr(obj, "matrix", None)
     if words is None or matrix is None:
-        raise TypeError(f"cannot save {type(obj).__name__}: expected a w2v Model or Vectors")
+        raise ArgumentError(f"cannot save {type(obj).__name__}: expected a w2v Model or Vectors")
     matrix = np.asarray(matrix)
     if matrix.ndim != 2 or matrix.shape[0] != len(words):
         raise FormatError(f"cannot save: {len(words)} words but a matrix of shape {matrix.shape}")
@@ -211,7 +143,7 @@ def _words_and_matrix(obj) -> Tuple[List[str], np.ndarray]:
 
 def _open_for_reading(path):
     """Open ``path`` for binary reading, turning OS errors into FormatError."""
-    path = os.fspath(path)
+    path = as_path(path)
     if os.path.isdir(path):
         raise FormatError(f"{path}: is a directory, not a vectors file")
     try:
@@ -227,7 +159,7 @@ def detect_format(path) -> str:
     with _open_for_reading(path) as f:
         size = os.fstat(f.fileno()).st_size
         head = f.read(min(size, 1 << 20))
-    name = os.fspath(path)
+    name = as_path(path)
     if not head:
         raise FormatError(f"{name}: empty file")
     if head.startswith(MAGIC):
@@ -269,11 +201,22 @@ def write_word2vec(path, words, matrix, binary: bool = True) -> None:
         f.write(f"{n} {dim}\n".encode("ascii"))
         for start in range(0, n, _TEXT_BLOCK_ROWS):
             block = np.ascontiguousarray(matrix[start:start + _TEXT_BLOCK_ROWS], dtype="<f4")
+            _refuse_non_finite(block, start, words, path)
             names = encoded[start:start + len(block)]
             if binary:
                 f.write(b"".join(w + b" " + row.tobytes() + b"\n" for w, row in zip(names, block)))
             else:
                 f.write(_format_text_block(names, block))
+
+
+def _refuse_non_finite(block: np.ndarray, start: int, words, path, what: str = "vector") -> None:
+    """Saving NaN or infinity would write a file that no reader (ours included) accepts:
+    refuse, naming the first bad row. The atomic write then leaves ``path`` as it was."""
+    if not all_finite(block):
+        i = start + int(np.flatnonzero(~np.isfinite(block.reshape(len(block), -1)).all(axis=1))[0])
+        name = f" ({words[i]!r})" if what == "vector" and i < len(words) else ""
+        raise FormatError(f"cannot save {as_path(path)}: {what} row {i}{name} has a NaN or "
+                          f"infinite value (the file could not be read back)")
 
 
 def _encode_word(word, i: int) -> bytes:
@@ -302,7 +245,7 @@ def read_word2vec(path, binary: Optional[bool] = None, unicode_errors: str = "st
 
     ``binary=None`` detects it. Raises :class:`FormatError` on anything malformed."""
     _check_options(None, unicode_errors, limit)
-    name = os.fspath(path)
+    name = as_path(path)
     with _open_for_reading(path) as f:
         size = os.fstat(f.fileno()).st_size
         if size == 0:
@@ -464,12 +407,12 @@ def _decode_words(raw: List[bytes], errors: str, name: str, where) -> List[str]:
 
 def _check_finite(matrix: np.ndarray, words, name: str, where=None) -> None:
     where = where or (lambda i: f"word #{i + 1}")
-    if not _all_finite(matrix):
+    if not all_finite(matrix):
         i = int(np.flatnonzero(~np.isfinite(matrix).all(axis=1))[0])
         raise FormatError(f"{name}: {where(i)} ({words[i]!r}) has a NaN or infinite value")
 
 
-def _all_finite(a: np.ndarray, chunk_rows: int = 65536) -> bool:
+def all_finite(a: np.ndarray, chunk_rows: int = 65536) -> bool:
     """NaN/inf check without a full-size temporary (min/max propagate NaN)."""
     if a.size == 0:
         return True
@@ -569,15 +512,21 @@ def save_model(path, model) -> None:
                 f.write(value)
                 pos = start + len(value)
             else:
-                pos = start + _write_array(f, value, _ARRAY_DTYPES[key])
+                what = "vector" if key == "input_vectors" else key
+
+                def check(chunk, first_row, what=what):
+                    _refuse_non_finite(chunk, first_row, words, path, what)
+                pos = start + _write_array(f, value, _ARRAY_DTYPES[key], check=check)
 
 
 def _align(x: int) -> int:
     return (x + ALIGN - 1) // ALIGN * ALIGN
 
 
-def _write_array(f, arr: np.ndarray, dtype: str, chunk_bytes: int = 16 << 20) -> int:
-    """Write ``arr`` as raw ``dtype`` in C order, in chunks (no full-size copy)."""
+def _write_array(f, arr: np.ndarray, dtype: str, chunk_bytes: int = 16 << 20,
+                 check=None) -> int:
+    """Write ``arr`` as raw ``dtype`` in C order, in chunks (no full-size copy);
+    ``check(chunk, first_row)`` sees each converted float chunk first."""
     itemsize = np.dtype(dtype).itemsize
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1)
@@ -585,6 +534,8 @@ def _write_array(f, arr: np.ndarray, dtype: str, chunk_bytes: int = 16 << 20) ->
     written = 0
     for s in range(0, arr.shape[0], rows):
         chunk = np.ascontiguousarray(arr[s:s + rows], dtype=dtype)
+        if check is not None and chunk.dtype.kind == "f":
+            check(chunk, s)
         f.write(memoryview(chunk).cast("B"))
         written += chunk.nbytes
     return written
@@ -614,7 +565,7 @@ def load_model(path, mmap: bool = True):
         try:
             config = TrainConfig.from_dict(config_dict).validate()
         except (TypeError, ConfigError) as e:
-            raise FormatError(f"{os.fspath(path)}: bad training settings in the header: {e}") \
+            raise FormatError(f"{as_path(path)}: bad training settings in the header: {e}") \
                 from None
     return Model(config=config, words=words, counts=arrays["counts"],
                  input_vectors=arrays["input_vectors"], output_ns=arrays.get("output_ns"),
@@ -624,7 +575,7 @@ def load_model(path, mmap: bool = True):
 
 def read_model_header(path) -> dict:
     """The JSON header of a model file (checked), without reading the arrays."""
-    name = os.fspath(path)
+    name = as_path(path)
     with _open_for_reading(path) as f:
         size = os.fstat(f.fileno()).st_size
         return _parse_model_header(f, size, name)
@@ -665,7 +616,7 @@ def _check_model_header(header, size: int, name: str) -> None:
     if not isinstance(header, dict) or header.get("format") != "w2v-model":
         bad("not a w2v-model header")
     if header.get("version") != FORMAT_VERSION:      # the prefix's version was checked
-        bad(f"version is {_short(header.get('version'))}, the file's prefix says "
+        bad(f"version is {shown(header.get('version'))}, the file's prefix says "
             f"{FORMAT_VERSION}")
     n, dim = header.get("vocab_size"), header.get("dim")
     for key, value, top in (("vocab_size", n, _MAX_WORDS), ("dim", dim, _MAX_DIM)):
@@ -677,17 +628,17 @@ def _check_model_header(header, size: int, name: str) -> None:
         bad("dim must be at least 1")
     config = header.get("config")
     if config is not None and not isinstance(config, dict):
-        bad(f"config is {_short(config)}, not an object of settings")
+        bad(f"config is {shown(config)}, not an object of settings")
     if config is not None and not isinstance(config.get("extra", {}), dict):
-        bad(f"config.extra is {_short(config['extra'])}, not an object")
+        bad(f"config.extra is {shown(config['extra'])}, not an object")
     losses = header.get("epoch_losses")
     if losses is not None and not (isinstance(losses, list) and all(
             isinstance(x, (int, float)) and not isinstance(x, bool) for x in losses)):
-        bad(f"epoch_losses is {_short(losses)}, not a list of numbers")
+        bad(f"epoch_losses is {shown(losses)}, not a list of numbers")
     history = header.get("history")
     if history is not None and not (isinstance(history, list)
                                     and all(isinstance(x, dict) for x in history)):
-        bad(f"history is {_short(history)}, not a list of objects")
+        bad(f"history is {shown(history)}, not a list of objects")
     blocks = header.get("blocks")
     if not isinstance(blocks, dict) or "vocab" not in blocks or "input_vectors" not in blocks \
             or "counts" not in blocks:
@@ -719,15 +670,10 @@ def _check_model_header(header, size: int, name: str) -> None:
                               f"{offset + nbytes:,}, but the file has {size:,} bytes")
 
 
-def _short(value, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
 def _read_model(path, mmap="r", limit=None, unicode_errors="strict",
                 want=("counts", "input_vectors", "output_ns", "output_hs")):
     """``(header, words, {name: array})``; ``mmap`` False (read into memory), 'r' or 'c'."""
-    name = os.fspath(path)
+    name = as_path(path)
     with _open_for_reading(path) as f:
         size = os.fstat(f.fileno()).st_size
         header = _parse_model_header(f, size, name)
@@ -765,7 +711,7 @@ def _read_model(path, mmap="r", limit=None, unicode_errors="strict",
                 f.seek(block["offset"])
                 arr = np.fromfile(f, dtype=dtype, count=math.prod(shape)).reshape(shape)
                 arr = arr.astype(dtype.newbyteorder("="), copy=False)
-            if dtype.kind == "f" and not _all_finite(arr):
+            if dtype.kind == "f" and not all_finite(arr):
                 bad = int(np.flatnonzero(~np.isfinite(np.asarray(arr)).all(
                     axis=tuple(range(1, arr.ndim))))[0])
                 raise FormatError(f"{name}: {key} row {bad} has a NaN or infinite value")
@@ -780,7 +726,7 @@ def _read_model(path, mmap="r", limit=None, unicode_errors="strict",
 # --------------------------------------------------------------------------------------
 def info(path) -> dict:
     """What a vectors or model file holds, read from its header only (fast)."""
-    name = os.fspath(path)
+    name = as_path(path)
     fmt = detect_format(path)
     result = {"path": name, "format": fmt, "bytes": os.path.getsize(name)}
     if fmt == "model":

@@ -38,6 +38,7 @@ N, so the same threshold selects different phrases there.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
@@ -47,7 +48,8 @@ import numpy as np
 from ._phrases import PhraseApplier, PhraseCounter
 from .config import check_phrase_options
 from .corpus import ChunkSource, as_source
-from .errors import CorpusError, FormatError
+from .errors import ConfigError, CorpusError, FormatError, shown
+from .outputs import as_path, atomic_write, check_outputs
 from .vocab import EMPTY_CORPUS
 
 __all__ = ["Phrases", "PhraseTable", "score", "learn", "phrases"]
@@ -118,16 +120,81 @@ class PhraseTable:
                 "phrases": [[a, b, ca, cb, cab, s] for (a, b), (ca, cb, cab, s) in self.pairs.items()]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "PhraseTable":
-        pairs = {}
-        for row in data["phrases"]:
-            a, b, ca, cb, cab, s = row
-            pairs[(a, b)] = (int(ca), int(cb), int(cab), float(s))
-        return cls(total_words=int(data["total_words"]), pairs=pairs,
-                   distinct_words=int(data.get("distinct_words", 0)),
-                   distinct_pairs=int(data.get("distinct_pairs", 0)),
-                   pruned=bool(data.get("pruned", False)),
-                   peak_words=int(data.get("peak_words", 0)), peak_pairs=int(data.get("peak_pairs", 0)))
+    def from_dict(cls, data, max_word_bytes: int = 1000, where: str = "table") -> "PhraseTable":
+        """Parse :meth:`to_dict`'s output, checking every field; :class:`FormatError`
+        naming the field (``where`` says which table) for anything else."""
+        fields = _Fields(data, where)
+        table = cls(total_words=fields.integer("total_words"),
+                    distinct_words=fields.integer("distinct_words", 0),
+                    distinct_pairs=fields.integer("distinct_pairs", 0),
+                    pruned=fields.boolean("pruned", False),
+                    peak_words=fields.integer("peak_words", 0),
+                    peak_pairs=fields.integer("peak_pairs", 0))
+        rows = fields.get("phrases", list)
+        for i, row in enumerate(rows):
+            here = f"{where}, phrase #{i + 1}"
+            if not isinstance(row, list) or len(row) != 6:
+                raise FormatError(f"{here}: expected [word, word, count, count, count, score], "
+                                  f"got {shown(row)}")
+            a, b = (_phrase_word(w, max_word_bytes, here) for w in row[:2])
+            counts = [_Fields.check_integer(c, f"{here}, count") for c in row[2:5]]
+            s = row[5]
+            if not isinstance(s, (int, float)) or isinstance(s, bool) or not math.isfinite(s):
+                raise FormatError(f"{here}: the score must be a finite number, got {shown(s)}")
+            table.pairs[(a, b)] = (*counts, float(s))
+        return table
+
+
+class _Fields:
+    """Typed access to one JSON object of a phrase-table file, for :meth:`Phrases.load`."""
+
+    def __init__(self, data, where: str):
+        if not isinstance(data, dict):
+            raise FormatError(f"{where}: expected an object, got {shown(data)}")
+        self.data, self.where = data, where
+
+    def get(self, key: str, kind, default=...):
+        if key not in self.data:
+            if default is ...:
+                raise FormatError(f"{self.where}: the field {key!r} is missing")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise FormatError(f"{self.where}: {key!r} must be {_KIND_NAMES[kind]}, got "
+                              f"{shown(value)}")
+        return value
+
+    def integer(self, key: str, default=...) -> int:
+        return self.check_integer(self.get(key, int, default), f"{self.where}: {key!r}")
+
+    def boolean(self, key: str, default=...) -> bool:
+        return self.get(key, bool, default)
+
+    @staticmethod
+    def check_integer(value, where: str) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2 ** 63:
+            raise FormatError(f"{where} must be an integer between 0 and 2**63-1, got "
+                              f"{shown(value)}")
+        return value
+
+
+_KIND_NAMES = {int: "an integer", bool: "true or false", list: "a list", str: "a string",
+               (int, float): "a number"}
+
+
+def _phrase_word(word, max_word_bytes: int, where: str) -> str:
+    """A word of a phrase as the compiled applier needs it: a non-empty str without
+    whitespace whose bytes (surrogateescape) fit in ``max_word_bytes``."""
+    if not isinstance(word, str) or not word:
+        raise FormatError(f"{where}: a word must be a non-empty string, got {shown(word)}")
+    try:
+        raw = word.encode("utf-8", _ERRORS)
+    except UnicodeEncodeError:
+        raise FormatError(f"{where}: the word {shown(word)} cannot be encoded") from None
+    if len(raw.split()) != 1 or len(raw) > max_word_bytes:
+        raise FormatError(f"{where}: the word {shown(word)} contains whitespace or is longer "
+                          f"than max_word_bytes ({max_word_bytes})")
+    return word
 
 
 class Phrases:
@@ -141,7 +208,8 @@ class Phrases:
     def __init__(self, tables: Sequence[PhraseTable] = (), *, scoring: str = "default",
                  threshold: Optional[float] = None, min_count: int = 5,
                  max_word_bytes: int = 1000):
-        self.threshold = check_phrase_options(max(1, len(tables)), threshold, min_count, scoring)
+        self.threshold = check_phrase_options(max(1, len(tables)), threshold, min_count, scoring,
+                                              max_word_bytes=max_word_bytes)
         self.scoring = scoring
         self.min_count = min_count
         self.max_word_bytes = max_word_bytes
@@ -163,7 +231,8 @@ class Phrases:
         ``max_table_size`` bounds the word table and the pair table (entries each;
         None or 0: unbounded). ``progress(stage, done, total)`` gets stage
         ``"phrases k/N"`` and byte counts for each pass."""
-        check_phrase_options(passes, threshold, min_count, scoring, max_table_size or None)
+        check_phrase_options(passes, threshold, min_count, scoring, max_table_size or None,
+                             max_word_bytes=max_word_bytes)
         self = cls(scoring=scoring, threshold=threshold, min_count=min_count,
                    max_word_bytes=max_word_bytes)
         source = as_source(corpus)
@@ -227,7 +296,8 @@ class Phrases:
         """Write ``corpus`` with phrases joined to ``output`` (atomically). Returns
         ``{"lines", "tokens", "joined"}``: output lines, tokens read and phrases
         written by each pass."""
-        from .io import atomic_write
+        if isinstance(corpus, (str, bytes, os.PathLike)):
+            check_outputs({"output": output}, {"corpus": corpus})
         source = as_source(corpus)
         stats = {"lines": 0, "tokens": 0, "joined": []}
         with atomic_write(output, "wb") as f:
@@ -274,33 +344,45 @@ class Phrases:
 
     def save(self, path) -> None:
         """Write the tables as JSON (atomically; no pickle)."""
-        from .io import atomic_write
         with atomic_write(path, "w") as f:
             json.dump(self.to_dict(), f, ensure_ascii=True, separators=(",", ":"))
             f.write("\n")
 
     @classmethod
     def load(cls, path) -> "Phrases":
-        """Read a file written by :meth:`save`; :class:`FormatError` if it is not one."""
-        path = os.fspath(path)
+        """Read a file written by :meth:`save`. Anything else (missing, a folder,
+        not JSON, nested too deeply, a field of the wrong type or range) raises
+        :class:`FormatError` and nothing else; no code is executed."""
+        path = as_path(path, "path")
         try:
-            with open(path, "r", encoding="utf-8") as f:
-                data = json.load(f)
+            with open(path, "rb") as f:
+                data = json.loads(f.read().decode("utf-8"))
         except FileNotFoundError:
             raise FormatError(f"phrase table not found: {path}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise FormatError(f"{path}: not a phrase table (invalid JSON: {e})") from None
+        except OSError as e:          # a folder, no permission, an I/O error
+            raise FormatError(f"{path}: cannot read the phrase table: {e.strerror or e}") from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as e:   # RecursionError: [[[[...
+            why = "nested too deeply" if isinstance(e, RecursionError) else e
+            raise FormatError(f"{path}: not a phrase table (invalid JSON: {why})") from None
         if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
             raise FormatError(f"{path}: not a phrase table (no \"format\": \"{FILE_FORMAT}\")")
-        if data.get("version") != FILE_VERSION:
-            raise FormatError(f"{path}: phrase table version {data.get('version')!r} is not "
+        if data.get("version") != FILE_VERSION or isinstance(data.get("version"), bool):
+            raise FormatError(f"{path}: phrase table version {shown(data.get('version'))} is not "
                               f"supported (this w2v reads version {FILE_VERSION})")
+        fields = _Fields(data, path)
+        settings = dict(scoring=fields.get("scoring", str),
+                        threshold=fields.get("threshold", (int, float)),
+                        min_count=fields.get("min_count", int),
+                        max_word_bytes=fields.get("max_word_bytes", int, 1000))
+        passes = fields.get("passes", list)
         try:
-            tables = [PhraseTable.from_dict(t) for t in data["passes"]]
-            return cls(tables, scoring=data["scoring"], threshold=data["threshold"],
-                       min_count=data["min_count"], max_word_bytes=data.get("max_word_bytes", 1000))
-        except (KeyError, TypeError, ValueError) as e:
-            raise FormatError(f"{path}: corrupt phrase table ({type(e).__name__}: {e})") from None
+            check_phrase_options(max(1, len(passes)), settings["threshold"], settings["min_count"],
+                                 settings["scoring"], max_word_bytes=settings["max_word_bytes"])
+        except ConfigError as e:
+            raise FormatError(f"{path}: corrupt phrase table: {e}") from None
+        tables = [PhraseTable.from_dict(t, settings["max_word_bytes"], f"{path}, pass {k + 1}")
+                  for k, t in enumerate(passes)]
+        return cls(tables, **settings)
 
 
 class PhrasedSource(ChunkSource):
@@ -340,6 +422,8 @@ def learn(corpus, **options) -> Phrases:
 def phrases(corpus, output=None, **options) -> Phrases:
     """Learn phrases from ``corpus`` and, if ``output`` is given, write the corpus
     with phrases joined there (atomically). Returns the :class:`Phrases`."""
+    if output is not None and isinstance(corpus, (str, bytes, os.PathLike)):
+        check_outputs({"output": output}, {"corpus": corpus})     # before the counting pass
     result = Phrases.learn(corpus, **options)
     if output is not None:
         result.transform(corpus, output)

@@ -19,7 +19,9 @@ import numpy as np
 from . import _core, tables
 from .config import TrainConfig
 from .corpus import EncodedCorpus, shards
-from .errors import ConfigError, CorpusError, TrainingInterrupted, W2VError
+from .errors import (ConfigError, CorpusError, TrainingDiverged, TrainingInterrupted,
+                     W2VError)
+from .io import all_finite
 from .model import Model
 from .progress import BarReporter, ProgressReporter
 from .vocab import Vocab, build
@@ -375,6 +377,21 @@ class EpochThreads:
         return tuple(sum(r[i] for r in done) for i in range(3))
 
 
+def check_weights_finite(model: Model, e: int, epochs: int, mean_loss: Optional[float],
+                         start_alpha: float) -> None:
+    """Raise :class:`TrainingDiverged` if any weight (or the epoch's mean loss, when
+    computed) is NaN or infinite after epoch ``e``: checked whatever ``compute_loss``
+    says, so a diverged run is never returned or saved. One chunked pass over the
+    matrices, no temporaries the size of a matrix."""
+    bad = [name for name in ("input_vectors", "output_ns", "output_hs")
+           if getattr(model, name) is not None and not all_finite(getattr(model, name))]
+    if mean_loss is not None and not math.isfinite(mean_loss):
+        bad.append("the loss")
+    if bad:
+        raise TrainingDiverged(f"training diverged in epoch {e + 1}/{epochs}: {', '.join(bad)} "
+                               f"became NaN or infinite; lower --alpha (it was {start_alpha:g})")
+
+
 def _run_epoch(trainer, model, bounds, words_done, stop, stats, stride, epoch_index, e, epochs,
                total_words, start_alpha, end_alpha, reporter, train_start) -> dict:
     n_threads = len(bounds) - 1
@@ -411,8 +428,8 @@ def _run_epoch(trainer, model, bounds, words_done, stop, stats, stride, epoch_in
     seconds = time.perf_counter() - epoch_start
     loss, examples, words = threads.totals()
     mean_loss = loss / examples if examples else float("nan")
-    if model.config.compute_loss and examples and not math.isfinite(mean_loss):
-        raise W2VError(f"training diverged in epoch {e + 1} (loss is {mean_loss}); lower --alpha")
+    check_weights_finite(model, e, epochs,
+                         mean_loss if model.config.compute_loss and examples else None, start_alpha)
     record = {"epoch": epoch_index + 1, "loss": mean_loss, "examples": int(examples),
               "words": int(words), "seconds": seconds,
               "words_per_sec": words / seconds if seconds > 0 else 0.0,

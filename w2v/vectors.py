@@ -14,7 +14,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .errors import ConfigError, FormatError, UnknownWordError
+from .errors import ArgumentError, ConfigError, FormatError, UnknownWordError, shown
 
 __all__ = ["Vectors", "parse_analogy", "top_k", "pca_2d", "plot_neighbours"]
 
@@ -52,8 +52,8 @@ class Vectors:
             if len(self.index) != len(self.words):
                 dup = next(w for i, w in enumerate(self.words) if self.index[w] != i)
                 raise FormatError(f"Vectors: duplicate word {dup!r}")
-            from .io import _all_finite
-            if not _all_finite(matrix):
+            from .io import all_finite
+            if not all_finite(matrix):
                 row = int(np.flatnonzero(~np.isfinite(matrix).all(axis=1))[0])
                 raise FormatError(f"Vectors: the vector of {self.words[row]!r} (row {row}) has "
                                   f"a NaN or infinite value")
@@ -64,7 +64,7 @@ class Vectors:
         return len(self.words)
 
     def __contains__(self, word) -> bool:
-        return word in self.index
+        return isinstance(word, str) and word in self.index
 
     def __iter__(self):
         return iter(self.words)
@@ -73,10 +73,10 @@ class Vectors:
         """The float32 vector of ``word`` (a copy), or a (n, D) array for a list of words."""
         if isinstance(word, str):
             return np.array(self.matrix[self._indices([word])[0]])
-        return np.array(self.matrix[self._indices(list(word))])
+        return np.array(self.matrix[self._indices(_words(word, "vectors[...]", self.matrix))])
 
     def get(self, word: str, default=None):
-        i = self.index.get(word)
+        i = self.index.get(word) if isinstance(word, str) else None
         return default if i is None else np.array(self.matrix[i])
 
     def __repr__(self) -> str:
@@ -133,7 +133,7 @@ class Vectors:
                 rows.append(i)
                 vecs.append(self.unit_matrix[i])
             else:
-                v = np.asarray(item, dtype=np.float32)
+                v = _as_vector(item, what)
                 if v.shape != (self.dim,):
                     raise ConfigError(f"{what}: a query vector must have shape ({self.dim},), "
                                       f"got {v.shape}")
@@ -157,7 +157,7 @@ class Vectors:
         ``positive``/``negative``: a word, a vector, or a list of them. ``restrict_vocab=N``
         searches only the first N words. ``topn=None`` returns the similarity of every word
         (an array, query words included)."""
-        positive, negative = _as_list(positive), _as_list(negative)
+        positive, negative = _as_list(positive, "positive"), _as_list(negative, "negative")
         if not positive and not negative:
             raise ConfigError("most_similar: give at least one positive or negative word")
         (pos, pos_rows), (neg, neg_rows) = self._both(positive, negative, "most_similar")
@@ -176,7 +176,7 @@ class Vectors:
                             restrict_vocab: Optional[int] = None) -> List[Tuple[str, float]]:
         """3CosMul (Levy & Goldberg 2014): the words w maximising
         prod_p (1+cos(w,p))/2 / (prod_n (1+cos(w,n))/2 + eps); query words are excluded."""
-        positive, negative = _as_list(positive), _as_list(negative)
+        positive, negative = _as_list(positive, "positive"), _as_list(negative, "negative")
         if not positive:
             raise ConfigError("most_similar_cosmul: give at least one positive word")
         (pos, pos_rows), (neg, neg_rows) = self._both(positive, negative, "most_similar_cosmul")
@@ -223,7 +223,7 @@ class Vectors:
             q = q / np.where(norms > 0, norms, 1)
             rows = [None] * len(q)
         else:
-            words = [queries] if isinstance(queries, str) else list(queries)
+            words = [queries] if isinstance(queries, str) else _words(queries, "queries")
             rows = self._indices(words)
             q = self.unit_matrix[rows]
         if not isinstance(topn, (int, np.integer)) or topn < 0:
@@ -245,7 +245,7 @@ class Vectors:
 
     def doesnt_match(self, words: Sequence[str]) -> str:
         """The word furthest (by cosine) from the mean of the unit vectors of ``words``."""
-        words = list(words)
+        words = _words(words, "doesnt_match")
         if not words:
             raise ConfigError("doesnt_match: give at least one word")
         rows = self._indices(words)
@@ -275,12 +275,43 @@ class Vectors:
         io.save(path, self, format=format)
 
 
-def _as_list(x) -> list:
+def _as_list(x, what: str) -> list:
+    """A query side (``positive``/``negative``) as a list of words and vectors: one word,
+    one vector, a 2-D array of vectors, or a list of words and vectors."""
     if x is None:
         return []
-    if isinstance(x, (str, np.ndarray)) and not (isinstance(x, np.ndarray) and x.ndim == 2):
+    if isinstance(x, str) or (isinstance(x, np.ndarray) and x.ndim == 1):
         return [x]
-    return list(x)
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return list(x)
+    raise ArgumentError(f"{what}: expected a word (str), a vector or a list of them, "
+                        f"got {_describe(x)}")
+
+
+def _words(x, what: str, matrix=None) -> List[str]:
+    """A list of words (str); :class:`ArgumentError` for anything else, with a hint to
+    index ``.matrix`` when it looks like a row number."""
+    items = list(x) if isinstance(x, (list, tuple, np.ndarray)) else None
+    if items is None or not all(isinstance(w, str) for w in items):
+        hint = (" (use .matrix[i] for row i)"
+                if matrix is not None and isinstance(x, (int, np.integer, slice)) else "")
+        raise ArgumentError(f"{what}: expected a word (str) or a list of words, got "
+                            f"{_describe(x)}{hint}")
+    return items
+
+
+def _as_vector(item, what: str) -> np.ndarray:
+    if isinstance(item, (np.ndarray, list, tuple)):
+        try:
+            return np.asarray(item, dtype=np.float32)
+        except (TypeError, ValueError):
+            pass
+    raise ArgumentError(f"{what}: expected a word (str) or a vector of numbers, got "
+                        f"{_describe(item)}")
+
+
+def _describe(x) -> str:
+    return f"{type(x).__name__} {shown(x)}"
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -300,7 +331,10 @@ def parse_analogy(expression: str, vocabulary=()) -> Tuple[List[str], List[str]]
     Spaces are optional (``"king-man+woman"``). A whitespace-separated token that is in
     ``vocabulary`` as a whole (e.g. ``"x-ray"``) is kept as one word; write spaces around
     the operators to use other hyphenated words."""
-    if not isinstance(expression, str) or not expression.strip():
+    if not isinstance(expression, str):
+        raise ArgumentError(f"analogy: expected an expression such as 'king - man + woman', "
+                            f"got {_describe(expression)}")
+    if not expression.strip():
         raise ConfigError("analogy: empty expression; expected e.g. 'king - man + woman'")
     positive: List[str] = []
     negative: List[str] = []
@@ -383,7 +417,7 @@ def plot_neighbours(vectors: Vectors, words: Sequence[str], path, topn: int = 5,
     ax.set_xticks([])
     ax.set_yticks([])
     fig.tight_layout()
-    from .io import atomic_write
+    from .outputs import atomic_write
     with atomic_write(path, "wb") as f:
         fig.savefig(f, format="png")
     plt.close(fig)
