@@ -11,7 +11,7 @@ import os
 import click
 
 from .. import __version__
-from ..config import TrainConfig
+from ..config import ClusterConfig, TrainConfig
 from ..errors import ConfigError, TrainingInterrupted
 from ..outputs import check_outputs
 from .errors import friendly_errors
@@ -125,13 +125,16 @@ def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_int
     from ..trainer import resume, train as train_model
 
     config = TrainConfig.from_options(sg=not cbow, **options)   # validates every option
-    cluster_options = {}
-    if cluster is not None:
+    cluster_options = dict(workers=workers, sync_period=sync_period, sync_rows=sync_rows,
+                           sync_backend=sync_backend, sync_rule=sync_rule,
+                           threads_per_worker=threads_per_worker or options["threads"])
+    ClusterConfig(address=cluster or "local", **cluster_options).validate()   # even unused
+    if cluster is None:
+        cluster_options = {}
+    else:
         if resume_path or options["phrases"]:
             raise ConfigError("--cluster: cannot be combined with --resume or --phrases yet")
-        cluster_options = dict(cluster=cluster, workers=workers, sync_period=sync_period,
-                               sync_rows=sync_rows, sync_backend=sync_backend, sync_rule=sync_rule,
-                               threads_per_worker=threads_per_worker or options["threads"])
+        cluster_options["cluster"] = cluster
     fmt = output_format(output, fmt)
     # a model written back over the --resume file updates it in place (atomically);
     # any other output over an input would destroy it

@@ -234,7 +234,7 @@ def test_divergence_on_resume_keeps_the_model_file(tmp_path, corpus):
 
 def test_saving_non_finite_weights_is_refused_and_keeps_the_old_file(tmp_path):
     model = w2v.train([["a", "b", "c"]] * 50, size=4, epochs=1, threads=1, min_count=1,
-                      negative=1)
+                      negative=1, sample=0)
     model.output_ns[1, 2] = np.inf
     for name, row in (("v.w2v", "output_ns row 1"),):
         path = tmp_path / name
@@ -438,7 +438,7 @@ def vecs():
     (lambda v: v.most_similar(42), "positive: expected a word"),
     (lambda v: v.most_similar("a", negative=7), "negative: expected a word"),
     (lambda v: v.most_similar([None]), "expected a word (str) or a vector"),
-    (lambda v: v.most_similar([["x"]]), "vector of numbers"),
+    (lambda v: v.most_similar([["x"]]), "vector of real numbers"),
     (lambda v: v.most_similar_cosmul(3), "positive"),
     (lambda v: v[5], "use .matrix[i] for row i"),
     (lambda v: v[[0, 1]], "list of words"),
@@ -460,3 +460,152 @@ def test_wrong_argument_types_raise_argument_error(vecs, call, message):
 def test_membership_and_get_never_raise_for_odd_keys(vecs):
     assert [1] not in vecs and 5 not in vecs and None not in vecs and "a" in vecs
     assert vecs.get([1]) is None and vecs.get(5, "d") == "d"
+
+
+# ------------------------------------------------------------------ neighbours (own search)
+def test_dev_stdout_honours_the_shells_append(tmp_path, vectors_file):
+    """`w2v convert v.bin /dev/stdout --format txt >> log` appends, like any Unix tool;
+    the path is written through the open descriptor, never renamed over."""
+    import subprocess
+    import sys
+    log = tmp_path / "log.txt"
+    log.write_text("EARLIER\n")
+    with open(log, "ab") as out:
+        subprocess.run([sys.executable, "-m", "w2v", "convert", str(vectors_file), "/dev/stdout",
+                        "--format", "txt"], stdout=out, check=True, timeout=120)
+    text = log.read_text()
+    assert text.startswith("EARLIER\n") and text.count("\n") == len(w2v.load(vectors_file)) + 2
+    piped = subprocess.run([sys.executable, "-m", "w2v", "convert", str(vectors_file),
+                            "/dev/stdout", "--format", "txt"], stdout=subprocess.PIPE,
+                           check=True, timeout=120).stdout
+    assert piped.decode() == text[len("EARLIER\n"):]
+    assert sorted(os.listdir(tmp_path)) == ["log.txt"]
+
+
+def test_python_writers_check_the_path_first(tmp_path, vecs):
+    for bad, message in ((tmp_path / "missing" / "x.bin", "folder does not exist"),
+                         (tmp_path, "directory"), (str(tmp_path / "new") + os.sep, "names a folder"),
+                         (str(tmp_path / "a\0b.bin"), "NUL character")):
+        with pytest.raises((OutputError, ArgumentError), match=message):
+            vecs.save(bad, format="bin")
+    with pytest.raises(OutputError, match="directory"):
+        Phrases().save(tmp_path)
+    assert os.listdir(tmp_path) == []
+
+
+def test_demo_never_overwrites_a_users_files(tmp_path):
+    (tmp_path / "vectors.bin").write_text("precious")
+    fails(run("demo", "--out-dir", tmp_path), "already holds vectors.bin")
+    assert (tmp_path / "vectors.bin").read_text() == "precious"
+    assert os.listdir(tmp_path) == ["vectors.bin"]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match="not a folder"):
+        w2v.demo.run_demo(out_dir=str(tmp_path / "file"))
+
+
+def test_pipes_and_devices_as_inputs_are_clear_errors(tmp_path, vectors_file):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    # no writer is attached: a reader that opened the FIFO would hang here
+    fails(run("train", fifo, "-o", tmp_path / "v.bin"), "pipe or device", "save it to a file")
+    fails(run("phrases", fifo, "-o", tmp_path / "p.txt"), "pipe or device")
+    fails(run("similar", "x", "-m", fifo), "not a regular file")
+    fails(run("info", "-m", "/dev/zero"), "not a regular file")
+    fails(run("evaluate", "-m", vectors_file, "--similarity", "/dev/zero"), "not a regular file")
+    assert os.listdir(tmp_path) == ["fifo"]
+
+
+def test_nul_bytes_anywhere_in_the_corpus_are_refused(tmp_path):
+    path = tmp_path / "nul.txt"
+    path.write_bytes(b"the cat sat on the mat\n" * 5000 + b"\0" * 100 + b"x\n")
+    fails(run("train", path, "-o", tmp_path / "v.bin", "--min-count", "1"),
+          "NUL byte at byte 115,000")
+
+
+def test_subsampling_that_drops_every_word_is_an_error_not_a_silent_nan(corpus):
+    with pytest.raises(w2v.CorpusError, match="no example.*--sample 1e-300"):
+        w2v.train(str(corpus), sample=1e-300, epochs=1, threads=1, min_count=1)
+    with pytest.raises(w2v.CorpusError, match="no example"):
+        w2v.train([["one"], ["two"], ["one"]], min_count=1, negative=1, sample=0)
+
+
+def test_unused_settings_are_still_checked(tmp_path, corpus):
+    with pytest.raises(ConfigError, match="phrase-scoring"):
+        w2v.train(str(corpus), phrase_scoring="x")
+    with pytest.raises(ConfigError, match="phrase-threshold"):
+        w2v.train(str(corpus), phrase_threshold=float("nan"))
+    for option, value in (("--workers", "-1"), ("--sync-period", "nan"), ("--sync-rows", "0")):
+        fails(run("train", corpus, "-o", tmp_path / "v.bin", option, value), option)
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda v, p: w2v.evaluate.evaluate_analogies(v, p, restrict_vocab=float("inf")),
+     ConfigError, "restrict_vocab"),
+    (lambda v, p: w2v.evaluate.evaluate_similarity(v, p, restrict_vocab=True), ConfigError,
+     "restrict_vocab"),
+    (lambda v, p: w2v.evaluate.evaluate_analogies(v, p, threads="x"), ConfigError, "threads"),
+    (lambda v, p: w2v.evaluate.evaluate_analogies(v, None), ArgumentError, "path"),
+    (lambda v, p: w2v.evaluate.evaluate_similarity(None, p), ArgumentError, "vectors"),
+    (lambda v, p: w2v.word_classes(None, 2), ArgumentError, "vectors"),
+    (lambda v, p: v.most_similar("a", topn=True), ConfigError, "topn"),
+    (lambda v, p: v.most_similar("a", restrict_vocab=True), ConfigError, "restrict_vocab"),
+    (lambda v, p: v.most_similar(np.array([np.nan] * 4)), ConfigError, "NaN"),
+    (lambda v, p: v.most_similar(np.array(["x"] * 4)), ArgumentError, "real numbers"),
+    (lambda v, p: v.most_similar_batch(np.array([["x"] * 4])), ArgumentError, "real numbers"),
+    (lambda v, p: Vectors(None, np.zeros((1, 4))), ArgumentError, "words"),
+    (lambda v, p: Vectors(["a"], "x"), ArgumentError, "real numbers"),
+    (lambda v, p: Vectors(["a"], np.zeros((1, 0))), FormatError, "at least one column"),
+    (lambda v, p: Vectors(["a"], np.zeros((1, 2)), counts=[10 ** 30]), ArgumentError, "counts"),
+    (lambda v, p: w2v.train([["a", "b"]] * 9, progress="x"), ArgumentError, "progress"),
+    (lambda v, p: w2v.train([["a", "b"]] * 9, callbacks=print), ArgumentError, "callbacks"),
+    (lambda v, p: w2v.train([["a", "b"]] * 9, callbacks=[5]), ArgumentError, "callbacks"),
+    (lambda v, p: Phrases.learn([["a", "b"]], progress="x"), ArgumentError, "progress"),
+    (lambda v, p: Phrases().apply(None), ArgumentError, "apply"),
+    (lambda v, p: Phrases().apply(b"a b"), ArgumentError, "apply"),
+    (lambda v, p: Phrases().apply([["a"]]), ArgumentError, "apply"),
+    (lambda v, p: Phrases(tables="x"), ArgumentError, "tables"),
+    (lambda v, p: w2v.load(p, mmap="x"), ConfigError, "mmap"),
+    (lambda v, p: Vectors(["\udcff"], np.ones((1, 2))).save(p.parent / "s.bin"), FormatError,
+     "surrogate"),
+    (lambda v, p: Vectors(["\udcff"], np.ones((1, 2))).save(p.parent / "s.w2v"), FormatError,
+     "surrogate"),
+    (lambda v, p: w2v.classes.write_classes(p.parent / "c.txt", ["a", "b"], [0]), ArgumentError,
+     "one integer class per word"),
+])
+def test_more_wrong_arguments(tmp_path, vecs, call, error, message):
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("a b 1\nc d 2\na c 3\n: s\na b c d\n")
+    with pytest.raises(error, match=message):
+        call(vecs, pairs)
+    assert sorted(os.listdir(tmp_path)) == ["pairs.txt"]
+
+
+def test_hostile_class_files(tmp_path):
+    for name, content in (("sup.txt", "king \u00b2\n"), ("dash.txt", "king --5\n"),
+                          ("long.txt", "king " + "9" * 5000 + "\n")):
+        (tmp_path / name).write_text(content)
+        with pytest.raises(FormatError, match="expected 'word class'"):
+            w2v.classes.read_classes(tmp_path / name)
+    with pytest.raises(FormatError, match="cannot read"):
+        w2v.classes.read_classes(tmp_path)
+    with pytest.raises(ArgumentError):
+        w2v.classes.read_classes(None)
+    (tmp_path / "ok.txt").write_text("king 0\nqueen -1\n")
+    assert w2v.classes.read_classes(tmp_path / "ok.txt") == {"king": 0, "queen": -1}
+
+
+def test_a_phrase_score_past_float_range_is_a_format_error(tmp_path, table):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(corrupt(table, set_in("passes", 0, "phrases", 0, 5, 10 ** 400))))
+    with pytest.raises(FormatError, match="finite number"):
+        Phrases.load(path)
+
+
+def test_submodules_are_attributes_of_the_package():
+    import importlib
+    import subprocess
+    import sys
+    code = "import w2v; print(w2v.evaluate.__name__, w2v.classes.__name__, w2v.Vectors.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["w2v.evaluate", "w2v.classes", "Vectors"]
+    assert importlib.import_module("w2v").io is w2v.io

@@ -63,8 +63,21 @@ def word_classes(vectors, k, **options):
     return _classes(vectors, k, **options)
 
 
+#: Submodules reachable as ``w2v.NAME`` without importing them first.
+_SUBMODULES = ("classes", "cluster", "config", "corpus", "demo", "errors", "evaluate", "io",
+               "model", "outputs", "phrases", "progress", "rowsync", "tables", "trainer", "vectors",
+               "vocab")
+
+
 def __getattr__(name):
     if name == "Phrases":            # imported on first use (it loads compiled code)
         from .phrases import Phrases
         return Phrases
+    if name in ("Vectors", "Model"):
+        from .model import Model
+        from .vectors import Vectors
+        return {"Vectors": Vectors, "Model": Model}[name]
+    if name in _SUBMODULES:
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'w2v' has no attribute {name!r}")

@@ -19,13 +19,15 @@ demo script then sorts by class).
 """
 from __future__ import annotations
 
-import os
+import re
 from typing import Dict, Sequence
 
 import numpy as np
 import scipy.sparse
 
-from .errors import ConfigError, FormatError
+from .errors import ArgumentError, ConfigError, FormatError, shown
+from .outputs import as_path
+from .vectors import as_vectors
 
 __all__ = ["classes", "kmeans", "write_classes", "read_classes"]
 
@@ -35,7 +37,7 @@ _BLOCK_ROWS = 4096
 def classes(vectors, k: int, *, seed: int = 1, iterations: int = 20) -> np.ndarray:
     """Class id (int32) of each word of ``vectors`` (a :class:`w2v.vectors.Vectors`,
     a trained model or a vectors file), aligned with ``vectors.words``."""
-    vectors = _as_vectors(vectors)
+    vectors = as_vectors(vectors)
     return kmeans(vectors.unit_matrix, k, seed=seed, iterations=iterations)
 
 
@@ -128,8 +130,10 @@ def write_classes(path, words: Sequence[str], labels: np.ndarray) -> None:
     """Write ``word class`` lines sorted by class, then vocabulary order (atomically)."""
     from .outputs import atomic_write
     labels = np.asarray(labels)
-    if len(labels) != len(words):
-        raise ValueError("one class per word is needed")
+    if labels.ndim != 1 or len(labels) != len(words) or labels.dtype.kind not in "iu":
+        raise ArgumentError(f"write_classes: one integer class per word is needed "
+                            f"({len(words)} words, labels of shape {labels.shape} and dtype "
+                            f"{labels.dtype})")
     order = np.argsort(labels, kind="stable")
     with atomic_write(path, "w") as f:
         f.writelines(f"{words[i]} {int(labels[i])}\n" for i in order)
@@ -137,7 +141,7 @@ def write_classes(path, words: Sequence[str], labels: np.ndarray) -> None:
 
 def read_classes(path) -> Dict[str, int]:
     """Read a ``word class`` file (ours or word2vec.c's) into ``{word: class}``."""
-    path = os.fspath(path)
+    path = as_path(path, "path")
     result: Dict[str, int] = {}
     try:
         with open(path, "r", encoding="utf-8") as f:
@@ -145,23 +149,17 @@ def read_classes(path) -> Dict[str, int]:
                 parts = line.split()
                 if not parts:
                     continue
-                if len(parts) != 2 or not parts[1].lstrip("-").isdigit():
-                    raise FormatError(f"{path}:{number}: expected 'word class', got {line[:60]!r}")
+                if len(parts) != 2 or not _CLASS_ID.fullmatch(parts[1]):
+                    raise FormatError(f"{path}:{number}: expected 'word class' (a class id of "
+                                      f"at most 18 digits), got {shown(line[:60])}")
                 result[parts[0]] = int(parts[1])
     except FileNotFoundError:
         raise FormatError(f"classes file not found: {path}") from None
     except UnicodeDecodeError as e:
         raise FormatError(f"{path}: not UTF-8 text ({e})") from None
+    except OSError as e:            # a folder, a path through a file, no permission
+        raise FormatError(f"{path}: cannot read: {e.strerror or e}") from None
     return result
 
 
-def _as_vectors(vectors):
-    if isinstance(vectors, (str, bytes, os.PathLike)):
-        from .io import load
-        return load(vectors)
-    if hasattr(vectors, "wv"):
-        return vectors.wv
-    if not hasattr(vectors, "unit_matrix"):
-        raise TypeError(f"expected vectors, a model or a path, got {type(vectors).__name__}")
-    return vectors
-
+_CLASS_ID = re.compile(r"-?[0-9]{1,18}")     # ASCII digits only ('²'.isdigit() is True)

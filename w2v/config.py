@@ -97,7 +97,7 @@ class TrainConfig:
         for name, (low, high) in INT_RANGES.items():
             value = getattr(self, name)
             need(_is_int(value), name, f"must be an integer, got {shown(value)}")
-            need(low <= value <= high, name, f"must be between {low} and {high:,}, got "
+            need(low <= value <= high, name, f"must be an integer between {low} and {high:,}, got "
                                              f"{shown(value)}{INT_RANGE_WHY.get(name, '')}")
             setattr(self, name, int(value))          # numpy integers become plain ints
         for name in BOOL_OPTIONS:
@@ -126,12 +126,11 @@ class TrainConfig:
         need(self.encoding_errors in ("strict", "replace", "ignore"), "encoding_errors",
              f"must be strict, replace or ignore, got {shown(self.encoding_errors)}")
         need(isinstance(self.extra, dict), "extra", f"must be a dict, got {shown(self.extra)}")
-        if self.phrases:
-            check_phrase_options(self.phrases, self.phrase_threshold, self.phrase_min_count,
-                                 self.phrase_scoring, prefix="phrase_")
-        else:
-            need(_is_int(self.phrases) and self.phrases == 0, "phrases",
-                 f"must be an integer between 0 and {MAX_PHRASE_PASSES}, got {shown(self.phrases)}")
+        need(_is_int(self.phrases) and 0 <= self.phrases <= MAX_PHRASE_PASSES, "phrases",
+             f"must be an integer between 0 and {MAX_PHRASE_PASSES}, got {shown(self.phrases)}")
+        # checked even with phrases off: a model file must not store impossible settings
+        check_phrase_options(max(1, self.phrases), self.phrase_threshold, self.phrase_min_count,
+                             self.phrase_scoring, prefix="phrase_")
         return self
 
     # -- (de)serialisation for model files ------------------------------------------------
@@ -254,6 +253,16 @@ def check_phrase_options(passes, threshold, min_count, scoring, max_table_size=N
 
 def _is_number(x) -> bool:
     return isinstance(x, (numbers.Integral, numbers.Real)) and not isinstance(x, bool) and x == x
+
+
+def int_argument(value, name: str, low: int = 1, high: int = INT64_MAX) -> int:
+    """``value`` as an int if it is an integer (not a bool) in ``[low, high]``, else
+    :class:`ConfigError` naming the argument: for Python API arguments such as
+    ``topn`` and ``restrict_vocab``."""
+    if not _is_int(value) or not low <= value <= high:
+        raise ConfigError(f"{name} must be an integer between {low} and {high:,}, got "
+                          f"{shown(value)}")
+    return int(value)
 
 
 def _is_bool(x) -> bool:

@@ -24,6 +24,7 @@ import numpy as np
 
 from ._text import FIRST_WIDE_ID, pack_ids, unpack_ids
 from .errors import CorpusError
+from .outputs import as_path, output_kind
 
 CHUNK_BYTES = 1 << 22  # 4 MiB reads
 
@@ -42,11 +43,16 @@ def compression_of(path) -> Optional[str]:
 
 def check_corpus_path(path) -> str:
     """Resolve ``path`` or raise :class:`CorpusError` saying why it is unusable."""
-    path = os.fspath(path)
+    path = as_path(path, "corpus")
     if not os.path.exists(path):
         raise CorpusError(f"corpus file not found: {path}")
     if os.path.isdir(path):
         raise CorpusError(f"corpus path is a directory, not a file: {path}")
+    kind = output_kind(path)
+    if kind != "file":
+        what = "a pipe or device" if kind == "stream" else "not a regular file"
+        raise CorpusError(f"corpus {path} is {what}: it is read more than once (counting, then "
+                          f"encoding), so save it to a file first (cat ... > corpus.txt)")
     if not os.access(path, os.R_OK):
         raise CorpusError(f"corpus file is not readable: {path}")
     return path
@@ -100,18 +106,19 @@ class TextSource(ChunkSource):
                     raw.seek(start)
                 left = end - start if not opener else None   # bytes of the range still to read
                 last_pos = start
-                first = True
+                read = 0                                     # text bytes before this chunk
                 while left is None or left > 0:
                     n = stream.readinto(buf if left is None or left >= CHUNK_BYTES else view[:left])
                     if not n:
                         break
                     if left is not None:
                         left -= n
-                    if first:
-                        first = False
-                        if b"\x00" in view[:min(n, 1 << 16)].tobytes():
-                            raise CorpusError(f"{self.path} looks like a binary file (it has NUL "
-                                              f"bytes), not text")
+                    nul = buf.find(b"\x00", 0, n)      # memchr, no copy
+                    if nul >= 0:
+                        raise CorpusError(f"{self.path} looks like a binary file (it has a NUL "
+                                          f"byte at byte {start + read + nul:,} of the text), "
+                                          f"not text")
+                    read += n
                     if progress is not None:
                         pos = raw.tell()
                         progress(pos - last_pos)

@@ -19,6 +19,9 @@ import os
 import random
 from typing import List, Optional, Tuple
 
+from .errors import OutputError
+from .outputs import check_outputs
+
 ROLES = {
     # role: (male word, female word, role context words)
     "royal": ("king", "queen", ["throne", "crown", "reign", "palace", "kingdom", "royal"]),
@@ -117,12 +120,21 @@ def run_demo(out_dir: Optional[str] = None, threads: int = 2, seed: int = 1, ech
 
     from .trainer import train
     out_dir = out_dir or tempfile.mkdtemp(prefix="w2v-demo-")
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise OutputError(f"--out-dir: {out_dir} is a file, not a folder")
     os.makedirs(out_dir, exist_ok=True)
-    corpus = generate_corpus(os.path.join(out_dir, "planted.txt"), seed=0)
+    paths = {"corpus": os.path.join(out_dir, "planted.txt"),
+             "vectors": os.path.join(out_dir, "vectors.bin")}
+    taken = [os.path.basename(p) for p in paths.values() if os.path.lexists(p)]
+    if taken:        # the demo writes only new files: a folder of the user's keeps its files
+        raise OutputError(f"--out-dir: {out_dir} already holds {' and '.join(taken)}; "
+                          f"give a new or empty folder")
+    check_outputs({"--out-dir": paths["corpus"]})
+    corpus = generate_corpus(paths["corpus"], seed=0)
     echo(f"corpus: {corpus} (generated, planted analogies)")
     model = train(corpus, sg=True, size=50, window=5, negative=5, min_count=5, sample=0,
                   epochs=5, threads=threads, seed=seed, progress=False)
-    vectors_path = os.path.join(out_dir, "vectors.bin")
+    vectors_path = paths["vectors"]
     model.save(vectors_path)
     stats = model.history[-1]
     echo(f"trained {model.config.mode} on {model.history[0]['raw_tokens']:,} tokens, "

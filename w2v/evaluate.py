@@ -30,8 +30,10 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .errors import ConfigError, FormatError
-from .vectors import COSMUL_EPS, top_k
+from .config import int_argument
+from .errors import ConfigError, FormatError, shown
+from .outputs import as_path, output_kind
+from .vectors import COSMUL_EPS, as_vectors, top_k
 
 __all__ = ["evaluate_analogies", "evaluate_similarity", "read_analogies", "read_word_pairs",
            "AnalogyResult", "SectionScore", "SimilarityResult"]
@@ -142,9 +144,11 @@ class SimilarityResult:
 # --------------------------------------------------------------------------------------
 def _lines(path) -> List[Tuple[int, str]]:
     """``(line number, text)`` of a UTF-8 file; CRLF tolerated; FormatError when unreadable."""
-    name = os.fspath(path)
+    name = as_path(path, "path")
     if os.path.isdir(name):
         raise FormatError(f"{name}: is a directory")
+    if os.path.exists(name) and output_kind(name) != "file":
+        raise FormatError(f"{name}: not a regular file (a pipe or device); give a file")
     try:
         with open(name, "rb") as f:
             data = f.read()
@@ -212,9 +216,8 @@ def read_word_pairs(path) -> Tuple[List[Tuple[int, str, str, float]], int]:
 def _vocabulary(vectors, restrict_vocab, case_insensitive):
     """``(n, keys, lookup)``: candidate count, the comparison key of each candidate row,
     and key -> row of the first word with that key."""
-    n = len(vectors) if restrict_vocab is None else min(int(restrict_vocab), len(vectors))
-    if restrict_vocab is not None and (isinstance(restrict_vocab, bool) or restrict_vocab < 1):
-        raise ConfigError(f"restrict_vocab must be a positive integer, got {restrict_vocab!r}")
+    n = len(vectors) if restrict_vocab is None else min(int_argument(restrict_vocab,
+                                                                     "restrict_vocab"), len(vectors))
     words = vectors.words[:n]
     keys = [w.upper() for w in words] if case_insensitive else list(words)
     lookup: Dict[str, int] = {}
@@ -234,10 +237,13 @@ def evaluate_analogies(vectors, path, restrict_vocab: Optional[int] = 30000,
     See the module docstring for the exact rules (they equal gensim's
     ``evaluate_word_analogies``; ``method='mul'`` uses 3CosMul instead of 3CosAdd)."""
     if method not in ("add", "mul"):
-        raise ConfigError(f"method must be 'add' or 'mul', got {method!r}")
+        raise ConfigError(f"method must be 'add' or 'mul', got {shown(method)}")
+    if threads is not None:
+        threads = int_argument(threads, "threads", 1, 1024)
+    vectors = as_vectors(vectors)
     sections, invalid = read_analogies(path)
     if not any(qs for _, qs in sections):
-        raise FormatError(f"{os.fspath(path)}: no analogy questions (expected lines of four "
+        raise FormatError(f"{as_path(path)}: no analogy questions (expected lines of four "
                           f"words, optionally under ': section' headers)")
     n, keys, lookup = _vocabulary(vectors, restrict_vocab, case_insensitive)
 
@@ -276,7 +282,7 @@ def evaluate_analogies(vectors, path, restrict_vocab: Optional[int] = 30000,
         overall.add(score)
         if name is not None:
             (syntactic if name.startswith("gram") else semantic).add(score)
-    return AnalogyResult(path=os.fspath(path), method=method, restrict_vocab=restrict_vocab,
+    return AnalogyResult(path=as_path(path), method=method, restrict_vocab=restrict_vocab,
                          case_insensitive=case_insensitive, overall=overall, semantic=semantic,
                          syntactic=syntactic, sections=scores, invalid_lines=invalid)
 
@@ -387,9 +393,10 @@ def evaluate_similarity(vectors, path, case_insensitive: bool = True,
     NaN when fewer than two pairs could be scored."""
     from scipy import stats
 
+    vectors = as_vectors(vectors)
     pairs, invalid = read_word_pairs(path)
     if not pairs:
-        raise FormatError(f"{os.fspath(path)}: no word pairs (expected lines 'word1 word2 score')")
+        raise FormatError(f"{as_path(path)}: no word pairs (expected lines 'word1 word2 score')")
     n, keys, lookup = _vocabulary(vectors, restrict_vocab, case_insensitive)
     ia, ib, gold = [], [], []
     oov = 0
@@ -413,7 +420,7 @@ def evaluate_similarity(vectors, path, case_insensitive: bool = True,
             p = stats.pearsonr(gold, model)
         spearman = (float(s[0]), float(s[1]))
         pearson = (float(p[0]), float(p[1]))
-    return SimilarityResult(path=os.fspath(path), spearman=spearman[0],
+    return SimilarityResult(path=as_path(path), spearman=spearman[0],
                             spearman_pvalue=spearman[1], pearson=pearson[0],
                             pearson_pvalue=pearson[1], pairs=len(gold), oov=oov,
                             invalid_lines=invalid)

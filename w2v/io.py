@@ -39,7 +39,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from .errors import ArgumentError, ConfigError, FormatError, shown
-from .outputs import as_path, atomic_write
+from .outputs import as_path, atomic_write, output_kind
 
 __all__ = ["atomic_write", "save", "load", "save_model", "load_model", "info",
            "write_word2vec", "read_word2vec", "detect_format", "FORMATS", "EXTENSIONS"]
@@ -105,7 +105,7 @@ def load(path, format: Optional[str] = None, unicode_errors: str = "strict",
     ``mmap`` maps a model file's vectors instead of reading them."""
     from .vectors import Vectors
 
-    _check_options(format, unicode_errors, limit)
+    _check_options(format, unicode_errors, limit, mmap)
     fmt = format or detect_format(path)
     if fmt == "model":
         header, words, arrays = _read_model(path, mmap="r" if mmap else False, limit=limit,
@@ -118,14 +118,16 @@ def load(path, format: Optional[str] = None, unicode_errors: str = "strict",
     return Vectors(words, matrix, _validate=False)
 
 
-def _check_options(fmt, unicode_errors, limit) -> None:
+def _check_options(fmt, unicode_errors, limit, mmap=True) -> None:
+    if not isinstance(mmap, bool):
+        raise ConfigError(f"mmap must be True or False, got {shown(mmap)}")
     if fmt is not None and fmt not in FORMATS:
-        raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {shown(fmt)}")
     if unicode_errors not in _UNICODE_ERRORS:
         raise ConfigError(f"unicode_errors must be one of {', '.join(_UNICODE_ERRORS)}, "
-                          f"got {unicode_errors!r}")
+                          f"got {shown(unicode_errors)}")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
-        raise ConfigError(f"limit must be a non-negative integer, got {limit!r}")
+        raise ConfigError(f"limit must be a non-negative integer, got {shown(limit)}")
 
 
 def _words_and_matrix(obj) -> Tuple[List[str], np.ndarray]:
@@ -146,6 +148,9 @@ def _open_for_reading(path):
     path = as_path(path)
     if os.path.isdir(path):
         raise FormatError(f"{path}: is a directory, not a vectors file")
+    if os.path.exists(path) and output_kind(path) != "file":
+        raise FormatError(f"{path}: not a regular file (a pipe or device); vectors are read "
+                          f"from files")
     try:
         return open(path, "rb")
     except FileNotFoundError:
@@ -225,7 +230,11 @@ def _encode_word(word, i: int) -> bytes:
     if not word or any(c in word for c in " \t\n\r\x0b\x0c"):
         raise FormatError(f"cannot save word #{i} {word!r}: the word2vec formats cannot store "
                           f"empty words or words containing ASCII whitespace")
-    return word.encode("utf-8")
+    try:
+        return word.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FormatError(f"cannot save word #{i} {word!r}: it holds a lone surrogate, which "
+                          f"UTF-8 cannot store") from None
 
 
 def _format_text_block(names: List[bytes], block: np.ndarray) -> bytes:
@@ -464,7 +473,11 @@ def save_model(path, model) -> None:
     for i, w in enumerate(words):
         if not isinstance(w, str) or not w or "\n" in w:
             raise FormatError(f"cannot save model: word #{i} {w!r} is empty or contains a newline")
-    vocab_blob = "\n".join(words).encode("utf-8")
+    try:
+        vocab_blob = "\n".join(words).encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise FormatError(f"cannot save model: a word holds a lone surrogate "
+                          f"({shown(e.object[e.start:e.end])}), which UTF-8 cannot store") from None
 
     blocks = [("vocab", vocab_blob)] + [(k, arrays[k]) for k in _ARRAY_DTYPES if k in arrays]
     header = {
@@ -557,6 +570,7 @@ def load_model(path, mmap: bool = True):
     from .config import TrainConfig
     from .model import Model
 
+    _check_options(None, "strict", None, mmap)
     header, words, arrays = _read_model(path, mmap="c" if mmap else False)
     config_dict = header.get("config")
     if config_dict is None:

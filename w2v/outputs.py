@@ -10,9 +10,12 @@ The rules, so that no command can lose data:
 * a regular file (or a new path) is replaced atomically: a temporary file in the
   same folder, flushed, fsync'd, then renamed over it, so a reader sees the old
   file or the complete new one. A symlink stays a symlink: its target is replaced;
-* a character device or a FIFO (``/dev/null``, ``/dev/stdout``, a named pipe) is
-  written through in place: renaming over it would replace the device node itself.
-  A FIFO's write waits for a reader, as ``cat > fifo`` does;
+* a character device or a FIFO (``/dev/null``, a named pipe) is written through in
+  place: renaming over it would replace the device node itself. A FIFO's write waits
+  for a reader, as ``cat > fifo`` does. A path that leads to one of the process's
+  open descriptors (``/dev/stdout``, ``/dev/fd/N``) is written through that
+  descriptor, whatever it is: a shell's ``> file`` or ``>> log`` is honoured, and a
+  pipe stays a pipe;
 * any other kind of file (a block device, a socket) is refused.
 """
 from __future__ import annotations
@@ -40,7 +43,27 @@ def as_path(path, what: str = "path") -> str:
                             f"got {type(path).__name__} {shown(path)}") from None
     if not path:
         raise ArgumentError(f"{what} is an empty string, not a file path")
+    if "\0" in path:
+        raise ArgumentError(f"{what} {shown(path)} contains a NUL character")
     return path
+
+
+def _open_descriptor(path: str) -> Optional[int]:
+    """The descriptor N when ``path`` leads, through symlinks, to ``/dev/fd/N`` or
+    ``/proc/self/fd/N`` (``/dev/stdout`` does): such a path is written through the
+    descriptor itself, so a shell's ``>> log`` appends and a pipe stays a pipe."""
+    own = (f"/proc/{os.getpid()}/fd/", "/proc/self/fd/", "/dev/fd/")
+    for _ in range(40):                          # the kernel's own symlink limit
+        absolute = os.path.abspath(path)
+        for prefix in own:
+            rest = absolute[len(prefix):]
+            if absolute.startswith(prefix) and rest.isdigit():
+                return int(rest)
+        if not os.path.islink(absolute):
+            return None
+        target = os.readlink(absolute)
+        path = os.path.join(os.path.dirname(absolute), target)
+    return None
 
 
 def output_kind(path: str) -> str:
@@ -88,8 +111,7 @@ def check_outputs(outputs: Mapping[str, Optional[str]], inputs: Mapping[str, Opt
     for name, path in given_outputs:
         _check_one_output(name, path)
     for i, (name, path) in enumerate(given_outputs):
-        kind = output_kind(path)
-        if kind == "stream":
+        if output_kind(path) == "stream" or _open_descriptor(path) is not None:
             continue                      # writing a device or pipe twice replaces nothing
         me = _identity(path)
         for in_name, in_path in given_inputs:
@@ -104,6 +126,8 @@ def check_outputs(outputs: Mapping[str, Optional[str]], inputs: Mapping[str, Opt
 
 
 def _check_one_output(name: str, path: str) -> None:
+    if _open_descriptor(path) is not None:
+        return                           # an open descriptor (/dev/stdout): written through
     if path.endswith(os.sep) or os.path.basename(path) in ("", ".", ".."):
         raise OutputError(f"{name}: {path!r} names a folder, not a file")
     kind = output_kind(path)
@@ -135,14 +159,14 @@ def atomic_write(path, mode: str = "wb", encoding: str = "utf-8") -> Iterator:
         raise ValueError(f"atomic_write: mode must be 'w' or 'wb', got {mode!r}")
     text_options = {"encoding": encoding, "newline": "\n"} if mode == "w" else {}
     path = as_path(path, "output path")
+    fd = _open_descriptor(path)
+    if fd is not None:                   # /dev/stdout and the like: the open descriptor
+        with open(os.dup(fd), mode, **text_options) as f:
+            yield f
+        return
+    _check_one_output("output", path)
     target = os.path.realpath(path)      # a symlink's target is written, the link kept
-    kind = output_kind(target)
-    if kind == "directory":
-        raise IsADirectoryError(21, "Is a directory", path)
-    if kind == "other":
-        raise OutputError(f"{path} is not a regular file, character device or FIFO; "
-                          f"refusing to write to it")
-    if kind == "stream":
+    if output_kind(target) == "stream":
         with open(target, mode, **text_options) as f:
             yield f
         return

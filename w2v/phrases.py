@@ -48,7 +48,7 @@ import numpy as np
 from ._phrases import PhraseApplier, PhraseCounter
 from .config import check_phrase_options
 from .corpus import ChunkSource, as_source
-from .errors import ConfigError, CorpusError, FormatError, shown
+from .errors import ArgumentError, ConfigError, CorpusError, FormatError, shown
 from .outputs import as_path, atomic_write, check_outputs
 from .vocab import EMPTY_CORPUS
 
@@ -138,10 +138,7 @@ class PhraseTable:
                                   f"got {shown(row)}")
             a, b = (_phrase_word(w, max_word_bytes, here) for w in row[:2])
             counts = [_Fields.check_integer(c, f"{here}, count") for c in row[2:5]]
-            s = row[5]
-            if not isinstance(s, (int, float)) or isinstance(s, bool) or not math.isfinite(s):
-                raise FormatError(f"{here}: the score must be a finite number, got {shown(s)}")
-            table.pairs[(a, b)] = (*counts, float(s))
+            table.pairs[(a, b)] = (*counts, _finite_score(row[5], here))
         return table
 
 
@@ -182,6 +179,17 @@ _KIND_NAMES = {int: "an integer", bool: "true or false", list: "a list", str: "a
                (int, float): "a number"}
 
 
+def _finite_score(value, where: str) -> float:
+    try:
+        score = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            else math.nan
+    except OverflowError:            # an integer past float's range
+        score = math.nan
+    if not math.isfinite(score):
+        raise FormatError(f"{where}: the score must be a finite number, got {shown(value)}")
+    return score
+
+
 def _phrase_word(word, max_word_bytes: int, where: str) -> str:
     """A word of a phrase as the compiled applier needs it: a non-empty str without
     whitespace whose bytes (surrogateescape) fit in ``max_word_bytes``."""
@@ -208,6 +216,10 @@ class Phrases:
     def __init__(self, tables: Sequence[PhraseTable] = (), *, scoring: str = "default",
                  threshold: Optional[float] = None, min_count: int = 5,
                  max_word_bytes: int = 1000):
+        if not isinstance(tables, (list, tuple)) or not all(isinstance(t, PhraseTable)
+                                                            for t in tables):
+            raise ArgumentError(f"Phrases: tables must be a list of PhraseTable, got "
+                                f"{type(tables).__name__} {shown(tables)}")
         self.threshold = check_phrase_options(max(1, len(tables)), threshold, min_count, scoring,
                                               max_word_bytes=max_word_bytes)
         self.scoring = scoring
@@ -310,7 +322,13 @@ class Phrases:
     def apply(self, sentence: Iterable[str]) -> List[str]:
         """Join the phrases of one sentence (a list of tokens, or a str split on
         whitespace), pass by pass, exactly as in files."""
-        tokens = sentence.split() if isinstance(sentence, str) else list(sentence)
+        if isinstance(sentence, str):
+            tokens = sentence.split()
+        elif isinstance(sentence, (list, tuple)) and all(isinstance(t, str) for t in sentence):
+            tokens = list(sentence)
+        else:
+            raise ArgumentError(f"apply: expected a sentence (a str, or a list of str tokens), "
+                                f"got {type(sentence).__name__} {shown(sentence)}")
         for table in self.tables:
             out: List[str] = []
             pending: Optional[str] = None
@@ -405,6 +423,9 @@ def _stage_progress(progress, stage: str, total: int):
     """Adapt ``progress(stage, done, total)`` to the per-chunk ``progress(n)``."""
     if progress is None:
         return None
+    if not callable(progress):
+        raise ArgumentError(f"progress: expected a function progress(stage, done, total), got "
+                            f"{type(progress).__name__} {shown(progress)}")
     done = 0
 
     def tick(n):

@@ -39,9 +39,9 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     counts = np.asarray(counts, dtype=np.float64)
     if sample <= 0 or counts.size == 0:
         return np.ones(counts.shape, dtype=np.float64)
-    threshold = sample * counts.sum()
-    keep = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
-    return np.minimum(keep, 1.0)
+    # (sqrt(f/t) + 1) t/f written as sqrt(r) + r with r = t/f: no overflow for a tiny t
+    ratio = sample * counts.sum() / counts
+    return np.minimum(np.sqrt(ratio) + ratio, 1.0)
 
 
 def keep_thresholds(counts: np.ndarray, sample: float) -> np.ndarray:

@@ -19,8 +19,8 @@ import numpy as np
 from . import _core, tables
 from .config import TrainConfig
 from .corpus import EncodedCorpus, shards
-from .errors import (ConfigError, CorpusError, TrainingDiverged, TrainingInterrupted,
-                     W2VError)
+from .errors import (ArgumentError, ConfigError, CorpusError, TrainingDiverged,
+                     TrainingInterrupted, W2VError, shown)
 from .io import all_finite
 from .model import Model
 from .progress import BarReporter, ProgressReporter
@@ -68,6 +68,7 @@ def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), cluster
     :class:`CorpusError` for an unusable corpus and :class:`TrainingInterrupted`
     on Ctrl-C (its ``.model`` holds the weights trained so far).
     """
+    callbacks = _check_callbacks(callbacks)
     cluster_options = {k: options.pop(k) for k in CLUSTER_OPTIONS if k in options}
     if cluster is not None:
         from .config import ClusterConfig
@@ -116,6 +117,8 @@ def resume(model, corpus, *, epochs: Optional[int] = None, alpha: Optional[float
     """
     from .io import load_model
     from .vocab import encode_with_vocab
+    callbacks = _check_callbacks(callbacks)
+    reporter = _reporter(progress)
     if not isinstance(model, Model):
         model = load_model(model)
     if ((model.config.negative > 0 and model.output_ns is None)
@@ -134,7 +137,6 @@ def resume(model, corpus, *, epochs: Optional[int] = None, alpha: Optional[float
         updates["min_alpha"] = min_alpha
     config = TrainConfig.from_options(**dict(model.config.to_dict_for_options(), **updates))
     model.config = config
-    reporter = _reporter(progress)
     on_progress = _stage_progress(reporter, lambda stage: "encoding corpus")
     encoded = encode_with_vocab(corpus, model.words, config, on_progress)
     reporter.end_stage()
@@ -146,9 +148,20 @@ def resume(model, corpus, *, epochs: Optional[int] = None, alpha: Optional[float
 def _reporter(progress) -> ProgressReporter:
     if progress is True:
         return BarReporter()
-    if not progress:
+    if progress is False or progress is None:
         return ProgressReporter()
+    if not isinstance(progress, ProgressReporter):
+        raise ArgumentError(f"progress: expected True, False or a w2v.progress.ProgressReporter, "
+                            f"got {type(progress).__name__} {shown(progress)}")
     return progress
+
+
+def _check_callbacks(callbacks) -> list:
+    if callable(callbacks) or not isinstance(callbacks, (list, tuple)) \
+            or not all(callable(cb) for cb in callbacks):
+        raise ArgumentError(f"callbacks: expected a list of functions f(model, record), got "
+                            f"{type(callbacks).__name__} {shown(callbacks)}")
+    return list(callbacks)
 
 
 def join_phrases(corpus, config: TrainConfig, reporter: ProgressReporter):
@@ -377,6 +390,11 @@ class EpochThreads:
         return tuple(sum(r[i] for r in done) for i in range(3))
 
 
+_NOTHING_TRAINED = ("epoch {epoch} trained no example: no sentence kept a word with a context "
+                    "word (subsampling, --sample {sample:g}, drops frequent words; a one-word "
+                    "sentence has no context); raise --sample, or give longer sentences")
+
+
 def check_weights_finite(model: Model, e: int, epochs: int, mean_loss: Optional[float],
                          start_alpha: float) -> None:
     """Raise :class:`TrainingDiverged` if any weight (or the epoch's mean loss, when
@@ -427,9 +445,11 @@ def _run_epoch(trainer, model, bounds, words_done, stop, stats, stride, epoch_in
         raise threads.errors[0]
     seconds = time.perf_counter() - epoch_start
     loss, examples, words = threads.totals()
-    mean_loss = loss / examples if examples else float("nan")
+    if not examples:
+        raise CorpusError(_NOTHING_TRAINED.format(epoch=e + 1, sample=model.config.sample))
+    mean_loss = loss / examples
     check_weights_finite(model, e, epochs,
-                         mean_loss if model.config.compute_loss and examples else None, start_alpha)
+                         mean_loss if model.config.compute_loss else None, start_alpha)
     record = {"epoch": epoch_index + 1, "loss": mean_loss, "examples": int(examples),
               "words": int(words), "seconds": seconds,
               "words_per_sec": words / seconds if seconds > 0 else 0.0,

@@ -9,11 +9,13 @@ vocabulary; top-k uses :func:`numpy.argpartition` and sorts only the k winners.
 """
 from __future__ import annotations
 
+import os
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .config import int_argument
 from .errors import ArgumentError, ConfigError, FormatError, UnknownWordError, shown
 
 __all__ = ["Vectors", "parse_analogy", "top_k", "pca_2d", "plot_neighbours"]
@@ -36,16 +38,22 @@ class Vectors:
 
     def __init__(self, words: Sequence[str], matrix, counts=None, *, _validate: bool = True):
         matrix = np.asarray(matrix) if not isinstance(matrix, np.ndarray) else matrix
+        if matrix.dtype.kind not in "biuf":
+            raise ArgumentError(f"Vectors: the matrix must hold real numbers, got dtype "
+                                f"{matrix.dtype}")
         if matrix.dtype != np.float32:
             matrix = matrix.astype(np.float32)
-        if matrix.ndim != 2:
-            raise FormatError(f"Vectors: the matrix must be 2-D, got shape {matrix.shape}")
+        if matrix.ndim != 2 or (matrix.shape[1] == 0 and matrix.shape[0] > 0):
+            raise FormatError(f"Vectors: the matrix must be 2-D with at least one column, got "
+                              f"shape {matrix.shape}")
+        if _validate:
+            words = _words(words, "Vectors: words")
         self.words: List[str] = list(words)
         if len(self.words) != matrix.shape[0]:
             raise FormatError(f"Vectors: {len(self.words)} words but {matrix.shape[0]} matrix rows")
         self.index: Dict[str, int] = {w: i for i, w in enumerate(self.words)}
         self.matrix = matrix
-        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
+        self.counts = None if counts is None else _counts(counts)
         if self.counts is not None and self.counts.shape != (len(self.words),):
             raise FormatError(f"Vectors: {len(self.words)} words but {self.counts.shape} counts")
         if _validate:
@@ -117,9 +125,7 @@ class Vectors:
     def _restrict(self, restrict_vocab: Optional[int]) -> int:
         if restrict_vocab is None:
             return len(self)
-        if not isinstance(restrict_vocab, (int, np.integer)) or restrict_vocab < 1:
-            raise ConfigError(f"restrict_vocab must be a positive integer, got {restrict_vocab!r}")
-        return min(int(restrict_vocab), len(self))
+        return min(int_argument(restrict_vocab, "restrict_vocab"), len(self))
 
     def _unit_query(self, items, what: str) -> Tuple[List[np.ndarray], List[int]]:
         """Unit vectors of words or arrays, and the rows of the words among them."""
@@ -202,8 +208,7 @@ class Vectors:
         return pos, self._unit_query(negative, what)
 
     def _best(self, scores: np.ndarray, exclude: List[int], topn: int):
-        if not isinstance(topn, (int, np.integer)) or topn < 0:
-            raise ConfigError(f"topn must be a non-negative integer, got {topn!r}")
+        topn = int_argument(topn, "topn", 0)
         scores = np.array(scores, dtype=np.float64)
         exclude = [i for i in set(exclude) if i < len(scores)]
         scores[exclude] = -np.inf
@@ -215,7 +220,7 @@ class Vectors:
         """Nearest neighbours of many words (or rows of a 2-D array) via one matrix product
         per batch; each query word is excluded from its own results."""
         if isinstance(queries, np.ndarray) and queries.ndim == 2:
-            q = np.asarray(queries, dtype=np.float32)
+            q = _as_vector(queries, "most_similar_batch")
             if q.shape[1] != self.dim:
                 raise ConfigError(f"most_similar_batch: query vectors must have {self.dim} "
                                   f"columns, got {q.shape[1]}")
@@ -226,8 +231,7 @@ class Vectors:
             words = [queries] if isinstance(queries, str) else _words(queries, "queries")
             rows = self._indices(words)
             q = self.unit_matrix[rows]
-        if not isinstance(topn, (int, np.integer)) or topn < 0:
-            raise ConfigError(f"topn must be a non-negative integer, got {topn!r}")
+        topn = int_argument(topn, "topn", 0)
         n = self._restrict(restrict_vocab)
         unit = self.unit_matrix[:n]
         results = []
@@ -291,7 +295,7 @@ def _as_list(x, what: str) -> list:
 def _words(x, what: str, matrix=None) -> List[str]:
     """A list of words (str); :class:`ArgumentError` for anything else, with a hint to
     index ``.matrix`` when it looks like a row number."""
-    items = list(x) if isinstance(x, (list, tuple, np.ndarray)) else None
+    items = None if isinstance(x, (str, bytes)) or not isinstance(x, Iterable) else list(x)
     if items is None or not all(isinstance(w, str) for w in items):
         hint = (" (use .matrix[i] for row i)"
                 if matrix is not None and isinstance(x, (int, np.integer, slice)) else "")
@@ -300,14 +304,43 @@ def _words(x, what: str, matrix=None) -> List[str]:
     return items
 
 
+def _counts(counts) -> np.ndarray:
+    try:
+        result = np.asarray(counts, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        raise ArgumentError(f"Vectors: counts must be integers below 2**63, got "
+                            f"{_describe(counts)}") from None
+    if result.size and result.min() < 0:
+        raise ArgumentError("Vectors: counts must not be negative")
+    return result
+
+
 def _as_vector(item, what: str) -> np.ndarray:
+    """A query vector (or rows of them) as float32; real, finite numbers only."""
     if isinstance(item, (np.ndarray, list, tuple)):
-        try:
-            return np.asarray(item, dtype=np.float32)
-        except (TypeError, ValueError):
-            pass
-    raise ArgumentError(f"{what}: expected a word (str) or a vector of numbers, got "
+        arr = np.asarray(item)
+        if arr.dtype.kind in "biuf":
+            vector = arr.astype(np.float32)
+            if not np.isfinite(vector).all():
+                raise ConfigError(f"{what}: a query vector has a NaN or infinite value "
+                                  f"(or one past float32's range)")
+            return vector
+    raise ArgumentError(f"{what}: expected a word (str) or a vector of real numbers, got "
                         f"{_describe(item)}")
+
+
+def as_vectors(obj, what: str = "vectors") -> "Vectors":
+    """``obj`` as :class:`Vectors`: itself, a model's ``.wv``, or a vectors file's path
+    (loaded); :class:`ArgumentError` for anything else."""
+    if isinstance(obj, Vectors):
+        return obj
+    if isinstance(obj, (str, bytes, os.PathLike)):
+        from .io import load
+        return load(obj)
+    if isinstance(getattr(obj, "wv", None), Vectors):
+        return obj.wv
+    raise ArgumentError(f"{what}: expected w2v Vectors, a model or a vectors file's path, got "
+                        f"{_describe(obj)}")
 
 
 def _describe(x) -> str:
