@@ -226,6 +226,13 @@ def test_cluster_matches_corpus_and_ranks_agree(local_ray, planted_corpus, tmp_p
         assert np.allclose(back.vectors, model.vectors, atol=1e-5)
 
 
+def test_divergence_on_a_cluster_is_training_diverged(local_ray, planted_corpus):
+    # every rank checks its rows after the epoch's exact sync, so all stop after epoch 1
+    with pytest.raises(w2v.TrainingDiverged, match="epoch 1/5.*lower --alpha"):
+        w2v.train(planted_corpus, cluster="local", workers=2, threads_per_worker=1, alpha=10,
+                  compute_loss=False, sync_backend="objstore", **dict(PLANTED, size=10))
+
+
 def test_cluster_quality_on_real_text(local_ray, small_corpus, eval_dir):
     """Measured (sg, 5 epochs, 2 workers x 1 thread vs 2 threads): wordsim353 Spearman
     0.321 vs 0.330; cbow 0.306 vs 0.297."""

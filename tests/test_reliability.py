@@ -609,3 +609,11 @@ def test_submodules_are_attributes_of_the_package():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["w2v.evaluate", "w2v.classes", "Vectors"]
     assert importlib.import_module("w2v").io is w2v.io
+
+
+def test_python_tokens_with_whitespace():
+    for bad in ("a b", "", "tab\there"):
+        with pytest.raises(w2v.CorpusError, match="empty or contains ASCII whitespace"):
+            w2v.train([["x", bad, "y"]] * 10, min_count=1)
+    model = w2v.train([["a\u00a0b", "c", "d"]] * 100, min_count=1, sample=0, negative=1, threads=1)
+    assert "a\u00a0b" in model.words          # the tokenizer splits on ASCII whitespace only

@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 
 from ._text import FIRST_WIDE_ID, pack_ids, unpack_ids
-from .errors import CorpusError
+from .errors import CorpusError, shown
 from .outputs import as_path, output_kind
 
 CHUNK_BYTES = 1 << 22  # 4 MiB reads
@@ -150,6 +150,11 @@ class IterableSource(ChunkSource):
                 raise CorpusError(f"a sentence must be a list of str tokens or a str, "
                                   f"got {type(sentence).__name__}")
             data = line.encode("utf-8", "surrogatepass") + b"\n"
+            if not isinstance(sentence, str) and len(data.split()) != len(sentence):
+                bad = next(t for t in sentence
+                           if len(t.encode("utf-8", "surrogatepass").split()) != 1)
+                raise CorpusError(f"the token {shown(bad)} is empty or contains ASCII whitespace; "
+                                  f"a token must be one word (text is split on whitespace)")
             pending.append(data)
             pending_bytes += len(data)
             if pending_bytes >= CHUNK_BYTES:
