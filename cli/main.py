@@ -85,6 +85,14 @@ def output_format(path: str, fmt: str | None) -> str:
 @click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
               help="CBOW hidden layer: mean or sum of the context vectors.")
 @click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--corpus-cache", type=click.Choice(["auto", "memory", "disk"]), default="auto",
+              show_default=True,
+              help="Keep the encoded corpus in memory, or encode it to a cache on disk that "
+                   "training maps (memory stays bounded; later runs on the same file reuse "
+                   "it); auto: disk when the encoding would fill a quarter of the free memory.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of the disk cache [default: $W2V_CACHE_DIR, else "
+                   "$XDG_CACHE_HOME/w2v or ~/.cache/w2v].")
 @click.option("--encoding-errors", type=click.Choice(["replace", "strict", "ignore"]),
               default="replace", show_default=True, help="What to do with invalid UTF-8.")
 @click.option("--phrases", type=int, default=0, show_default=True,
@@ -121,7 +129,8 @@ def output_format(path: str, fmt: str | None) -> str:
 def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_interrupt,
           cluster, workers, threads_per_worker, sync_period, sync_rows, sync_backend, sync_rule,
           **options):
-    """Train vectors on CORPUS (a text file, one sentence per line; .gz/.bz2/.xz too)."""
+    """Train vectors on CORPUS (a text file, one sentence per line; .gz/.bz2/.xz too; a
+    pipe, or - for standard input, is first copied to the cache folder)."""
     from ..trainer import resume, train as train_model
 
     config = TrainConfig.from_options(sg=not cbow, **options)   # validates every option
@@ -169,8 +178,13 @@ def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_int
         train_stage = model.history[-1]
         threads = train_stage.get("threads", config.threads)
         vocab_stage = next((h for h in reversed(model.history) if h.get("stage") == "vocab"), {})
-        corpus_size = (f"encoded corpus {vocab_stage['encoded_bytes'] / 1e6:.1f} MB; "
-                       if "encoded_bytes" in vocab_stage else "")
+        corpus_size = ""
+        if "encoded_bytes" in vocab_stage:
+            where = ""
+            if vocab_stage.get("corpus_cache") == "disk":
+                where = (f" on disk ({'reused' if vocab_stage['cache_reused'] else 'written'}: "
+                         f"{vocab_stage['cache_folder']})")
+            corpus_size = f"encoded corpus {vocab_stage['encoded_bytes'] / 1e6:.1f} MB{where}; "
         click.echo(f"{config.mode}: {len(model):,} words, {train_stage['words']:,} words trained "
                    f"in {train_stage['seconds']:.1f} s, "
                    f"{train_stage['words_per_sec'] / 1e6:.2f} M words/s "

@@ -37,13 +37,15 @@ def phrases(corpus, output, passes, threshold, min_count, scoring, max_table_siz
     """Join frequent word pairs of CORPUS into phrases (as word2phrase does) and write OUTPUT."""
     from ..config import check_phrase_options
     from ..phrases import DEFAULT_MAX_TABLE_SIZE, Phrases
+    from ..corpus import as_source
     from ..outputs import check_outputs
 
     check_phrase_options(passes, threshold, min_count, scoring, max_table_size)
     check_outputs({"--output": output, "--save-table": save_table}, {"CORPUS": corpus})
-    found = Phrases.learn(corpus, passes=passes, threshold=threshold, min_count=min_count,
+    source = as_source(corpus)          # a pipe is spooled once: it is read twice
+    found = Phrases.learn(source, passes=passes, threshold=threshold, min_count=min_count,
                           scoring=scoring, max_table_size=max_table_size or DEFAULT_MAX_TABLE_SIZE)
-    stats = found.transform(corpus, output)
+    stats = found.transform(source, output)
     if save_table:
         found.save(save_table)
     if not quiet:

@@ -61,7 +61,7 @@ def small_trainer(words_done_start: int, total_words: int, end_alpha: float):
 @pytest.mark.parametrize("start", [2 ** 31 - 300, 2 ** 32 - 300, BIG])
 def test_global_word_counter_does_not_wrap(start):
     trainer, _, words_done = small_trainer(start, 4 * BIG, end_alpha=0.0)
-    loss, examples, words, stopped = trainer.run_shard(0, 1, 0, 20)
+    loss, examples, words, stopped, _ = trainer.run_shard(0, 1, 0, 20)
     assert words == 1000 and not stopped and examples > 0
     assert int(words_done[0]) == start + 1000
 

@@ -682,14 +682,20 @@ cdef inline void publish(const Settings *s, const Shared *sh, ThreadState *ts) n
 
 
 cdef int run_shard(const Weights *w, const Tables *t, const Settings *s, const Corpus *c,
-                   const Shared *sh, ThreadState *ts, int64_t first, int64_t last) noexcept nogil:
-    """Train on sentences [first, last). Returns 1 if stopped early, else 0."""
+                   const Shared *sh, ThreadState *ts, int64_t first, int64_t last,
+                   bint first_block, bint last_block) noexcept nogil:
+    """Train on sentences [first, last). Returns 1 if stopped early, else 0.
+
+    A shard may come in blocks: only the first sets alpha from the global progress,
+    and only the last publishes the words still unpublished, so the alpha schedule
+    (and the result) does not depend on where the blocks were cut."""
     cdef int64_t sent, p, start, end, n_read
     cdef int n
     cdef int32_t word
     cdef uint32_t thr
-    ts.words_unpublished = 0
-    publish(s, sh, ts)            # sets alpha from the global progress so far
+    if first_block:
+        ts.words_unpublished = 0
+        publish(s, sh, ts)        # sets alpha from the global progress so far
     load_hot_rows(w)
     for sent in range(first, last):
         if atomic_load_int(sh.stop):
@@ -716,7 +722,8 @@ cdef int run_shard(const Weights *w, const Tables *t, const Settings *s, const C
         if ts.words_unpublished >= PUBLISH_EVERY:
             publish(s, sh, ts)
     sync_hot_rows(w)
-    publish(s, sh, ts)
+    if last_block:
+        publish(s, sh, ts)
     return 0
 
 
@@ -810,10 +817,15 @@ cdef class Trainer:
     def stats_slot_stride():
         return SLOT_STRIDE
 
-    def run_shard(self, int thread_id, uint64_t rng_state, int64_t first, int64_t last):
+    def run_shard(self, int thread_id, uint64_t rng_state, int64_t first, int64_t last,
+                  tuple carry=None, bint last_block=True):
         """Train sentences [first, last) on the calling thread, without the GIL.
 
-        Returns ``(loss, examples, words, stopped)`` for this shard."""
+        Returns ``(loss, examples, words, stopped, carry)``. A thread that trains its
+        shard in blocks passes each block's ``carry`` (its RNG, totals, unpublished
+        words and alpha) into the next call, and ``last_block=False`` for all but the
+        last: the result is then bit for bit the one call's (``rng_state`` is only
+        read when ``carry`` is None)."""
         if not (0 <= thread_id < self.n_threads):
             raise ValueError("thread_id out of range")
         if first < 0 or last < first:
@@ -834,6 +846,9 @@ cdef class Trainer:
             view.hot_hs_base = staged + n_node_floats
         memset(&ts, 0, sizeof(ThreadState))
         ts.rng = rng_state
+        if carry is not None:
+            (ts.rng, ts.loss, ts.examples, ts.words_total, ts.words_unpublished,
+             ts.alpha) = carry
         ts.thread_id = thread_id
         ts.hidden = <float *> malloc(dim * sizeof(float))
         ts.grad_hidden = <float *> malloc(dim * sizeof(float))
@@ -849,11 +864,13 @@ cdef class Trainer:
                 raise MemoryError("cannot allocate per-thread buffers")
             with nogil:
                 stopped = run_shard(&view, &self.tables, &self.settings, &self.corpus,
-                                    &self.shared, &ts, first, last)
+                                    &self.shared, &ts, first, last, carry is None,
+                                    last_block)
         finally:
             free(ts.hidden); free(ts.grad_hidden); free(ts.sentence); free(ts.context)
             free(ts.noise); free(ts.grad_inputs); free(ts.gains); free(staged)
-        return ts.loss, ts.examples, ts.words_total, bool(stopped)
+        return (ts.loss, ts.examples, ts.words_total, bool(stopped),
+                (ts.rng, ts.loss, ts.examples, ts.words_total, ts.words_unpublished, ts.alpha))
 
 
 cdef const uint32_t *_word_table(object arr, int64_t n, int columns, str name,

@@ -23,7 +23,7 @@ One :class:`TokenTable` serves both passes over the corpus:
 """
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memmove
 
 from ._ids cimport WIDE_ID, put_id, take_id, units_of
 
@@ -428,6 +428,36 @@ cdef class TokenTable:
             raise MemoryError()
         self.out_len = self.out_words = self.n_sentences = self.sentence_len = 0
         self.line_open = False
+
+    def drain_encoded(self):
+        """Hand over the sentences encoded and closed so far, as copies: (units uint16,
+        sentence_starts int64 relative to those units, without an end offset,
+        line_start uint8). A sentence still open (its line has not ended) stays, and
+        moves to the front of the buffer; :meth:`take_encoded` gives the rest. Called
+        after each chunk, it keeps the encoding pass's memory to one chunk's worth."""
+        if not self.encoding:
+            raise RuntimeError("not encoding")
+        cdef int64_t n_closed = self.n_sentences
+        cdef int64_t cut = self.out_starts[n_closed] if self.sentence_len > 0 else self.out_len
+        units = np.empty(cut, dtype=np.uint16)
+        starts = np.empty(n_closed, dtype=np.int64)
+        line_start = np.empty(n_closed, dtype=np.uint8)
+        cdef uint16_t[::1] u = units
+        cdef int64_t[::1] st = starts
+        cdef uint8_t[::1] ls = line_start
+        if cut:
+            memcpy(&u[0], self.out_units, cut * sizeof(uint16_t))
+        if n_closed:
+            memcpy(&st[0], self.out_starts, n_closed * sizeof(int64_t))
+            memcpy(&ls[0], self.out_line_start, n_closed)
+        # the open sentence (if any) becomes sentence 0 of an empty buffer
+        memmove(self.out_units, self.out_units + cut, (self.out_len - cut) * sizeof(uint16_t))
+        self.out_len -= cut
+        if self.sentence_len > 0:
+            self.out_starts[0] = 0
+            self.out_line_start[0] = self.out_line_start[n_closed]
+        self.n_sentences = 0
+        return units, starts, line_start
 
     def take_encoded(self):
         """Hand over the encoded corpus: (units uint16, the packed ids; sentence_starts

@@ -365,7 +365,8 @@ class ShardWorker:
         for e in range(epochs):
             stats[:] = 0.0
             epoch_start = time.perf_counter()
-            threads = EpochThreads(trainer, bounds, stop, config.seed, e, thread_base=self.rank * T)
+            threads = EpochThreads(trainer, self.encoded, bounds, stop, config.seed, e,
+                                   thread_base=self.rank * T)
             threads.start()
             try:
                 while True:

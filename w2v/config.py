@@ -32,6 +32,7 @@ INT_RANGES = {
     "epochs": (1, 100_000), "min_count": (1, INT64_MAX), "max_sentence_length": (1, 10_000_000),
     "max_word_bytes": (1, 1_000_000), "seed": (0, INT64_MAX), "hot_nodes": (0, 1_000_000),
     "phrase_min_count": (1, INT64_MAX)}
+CORPUS_CACHES = ("auto", "memory", "disk")
 BOOL_OPTIONS = ("sg", "shrink_window", "hs", "sg_batch", "cbow_mean", "compute_loss")
 INT_RANGE_WHY = {"max_sentence_length": " (each thread holds a sentence buffer this long; "
                                         "longer lines are split, never cut)",
@@ -70,6 +71,9 @@ class TrainConfig:
     phrase_threshold: Optional[float] = None  # None: 100 (default scoring), 0.5 (npmi)
     phrase_min_count: int = 5        # pairs seen fewer times are never phrases
     phrase_scoring: str = "default"  # "default" (word2phrase's score) or "npmi"
+    corpus_cache: str = "auto"       # where the encoded corpus lives: "memory", "disk" (an
+                                     # encoded cache, mapped; see w2v.cache) or "auto"
+    cache_dir: Optional[str] = None  # the disk cache's folder (None: see w2v.cache.cache_dir)
     extra: dict = field(default_factory=dict)  # forward-compatible, unused by training
 
     # -- derived values -------------------------------------------------------------
@@ -126,6 +130,11 @@ class TrainConfig:
         need(self.encoding_errors in ("strict", "replace", "ignore"), "encoding_errors",
              f"must be strict, replace or ignore, got {shown(self.encoding_errors)}")
         need(isinstance(self.extra, dict), "extra", f"must be a dict, got {shown(self.extra)}")
+        need(self.corpus_cache in CORPUS_CACHES, "corpus_cache",
+             f"must be {', '.join(CORPUS_CACHES)}, got {shown(self.corpus_cache)}")
+        need(self.cache_dir is None or (isinstance(self.cache_dir, str) and self.cache_dir
+                                        and "\0" not in self.cache_dir), "cache_dir",
+             f"must be a folder path, got {shown(self.cache_dir)}")
         need(_is_int(self.phrases) and 0 <= self.phrases <= MAX_PHRASE_PASSES, "phrases",
              f"must be an integer between 0 and {MAX_PHRASE_PASSES}, got {shown(self.phrases)}")
         # checked even with phrases off: a model file must not store impossible settings

@@ -16,6 +16,8 @@ import bz2
 import gzip
 import lzma
 import os
+import tempfile
+import weakref
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Optional
@@ -48,11 +50,8 @@ def check_corpus_path(path) -> str:
         raise CorpusError(f"corpus file not found: {path}")
     if os.path.isdir(path):
         raise CorpusError(f"corpus path is a directory, not a file: {path}")
-    kind = output_kind(path)
-    if kind != "file":
-        what = "a pipe or device" if kind == "stream" else "not a regular file"
-        raise CorpusError(f"corpus {path} is {what}: it is read more than once (counting, then "
-                          f"encoding), so save it to a file first (cat ... > corpus.txt)")
+    if output_kind(path) != "file":      # as_source spools pipes and devices first
+        raise CorpusError(f"corpus {path} is not a regular file, pipe or character device")
     if not os.access(path, os.R_OK):
         raise CorpusError(f"corpus file is not readable: {path}")
     return path
@@ -129,50 +128,115 @@ class TextSource(ChunkSource):
 
 
 class IterableSource(ChunkSource):
-    """Sentences given as an iterable of token lists (or strings, split on whitespace).
-
-    The text is joined into byte chunks once (so a one-shot generator works)
-    and replayed for the second pass.
+    """Sentences given as a re-iterable (a list, or any object whose ``iter()`` starts
+    over), as token lists or strings split on whitespace. Each pass iterates them
+    again and turns them into byte chunks on the fly: nothing is buffered, so the
+    sentences may come from a file or a database bigger than memory. (A one-shot
+    iterator, such as a generator, is spooled to disk by :func:`as_source` instead.)
     """
 
     def __init__(self, sentences: Iterable):
-        self._chunks = []
-        self.size = 0
-        pending, pending_bytes = [], 0
-        for sentence in sentences:
-            if isinstance(sentence, str):
-                line = sentence.replace("\n", " ")
-            elif isinstance(sentence, (list, tuple)):
-                if not all(isinstance(tok, str) for tok in sentence):
-                    raise CorpusError("a sentence must be a list of str tokens")
-                line = " ".join(sentence)
-            else:
-                raise CorpusError(f"a sentence must be a list of str tokens or a str, "
-                                  f"got {type(sentence).__name__}")
-            data = line.encode("utf-8", "surrogatepass") + b"\n"
-            if not isinstance(sentence, str) and len(data.split()) != len(sentence):
-                bad = next(t for t in sentence
-                           if len(t.encode("utf-8", "surrogatepass").split()) != 1)
-                raise CorpusError(f"the token {shown(bad)} is empty or contains ASCII whitespace; "
-                                  f"a token must be one word (text is split on whitespace)")
-            pending.append(data)
-            pending_bytes += len(data)
-            if pending_bytes >= CHUNK_BYTES:
-                self._chunks.append(b"".join(pending))
-                pending, pending_bytes = [], 0
-        if pending:
-            self._chunks.append(b"".join(pending))
-        self.size = sum(len(c) for c in self._chunks)
+        self.sentences = sentences
+        self.size = 0              # bytes; known after the first pass
         self.path = None
 
     def __repr__(self):
-        return f"IterableSource({self.size} bytes)"
+        return f"IterableSource({type(self.sentences).__name__})"
 
     def chunks(self, progress=None):
-        for chunk in self._chunks:
+        total = 0
+        for chunk in sentence_chunks(self.sentences):
+            total += len(chunk)
             if progress is not None:
                 progress(len(chunk))
             yield chunk
+        self.size = total
+
+
+def sentence_chunks(sentences: Iterable) -> Iterator[bytes]:
+    """Sentences (token lists, or strings) as newline-separated UTF-8 byte chunks of
+    about :data:`CHUNK_BYTES`; :class:`CorpusError` for anything that is not a sentence."""
+    pending, pending_bytes = [], 0
+    for sentence in sentences:
+        if isinstance(sentence, str):
+            line = sentence.replace("\n", " ")
+        elif isinstance(sentence, (list, tuple)):
+            if not all(isinstance(tok, str) for tok in sentence):
+                raise CorpusError("a sentence must be a list of str tokens")
+            line = " ".join(sentence)
+        else:
+            raise CorpusError(f"a sentence must be a list of str tokens or a str, "
+                              f"got {type(sentence).__name__}")
+        data = line.encode("utf-8", "surrogatepass") + b"\n"
+        if not isinstance(sentence, str) and len(data.split()) != len(sentence):
+            bad = next(t for t in sentence
+                       if len(t.encode("utf-8", "surrogatepass").split()) != 1)
+            raise CorpusError(f"the token {shown(bad)} is empty or contains ASCII whitespace; "
+                              f"a token must be one word (text is split on whitespace)")
+        pending.append(data)
+        pending_bytes += len(data)
+        if pending_bytes >= CHUNK_BYTES:
+            yield b"".join(pending)
+            pending, pending_bytes = [], 0
+    if pending:
+        yield b"".join(pending)
+
+
+class SpooledSource(TextSource):
+    """A corpus that can be read only once (a generator, a pipe, ``/dev/stdin``) copied
+    to a temporary file in the cache folder (:func:`w2v.cache.cache_dir`), then read
+    like any file; the file is deleted with this object."""
+
+    def __init__(self, pieces: Iterable[bytes], folder: Optional[str] = None, name: str = "corpus",
+                 empty_error: Optional[str] = None):
+        from .cache import cache_dir
+        folder = cache_dir(folder)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            fd, path = tempfile.mkstemp(dir=folder, prefix=".spool-", suffix=".txt")
+        except OSError as e:
+            raise CorpusError(f"cannot spool {name} to {folder}: {e.strerror or e}; give "
+                              f"another cache folder") from None
+        self._cleanup = weakref.finalize(self, _unlink_quietly, path)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                for piece in pieces:
+                    f.write(piece)
+        except OSError as e:
+            self._cleanup()
+            raise CorpusError(f"cannot spool {name} to {folder}: {e.strerror or e}") from None
+        except BaseException:
+            self._cleanup()
+            raise
+        self.spooled_from = name
+        super().__init__(path)
+        if self.size == 0 and empty_error:
+            raise CorpusError(empty_error)
+
+    def __repr__(self):
+        return f"SpooledSource({self.spooled_from!r} -> {self.path!r})"
+
+    def close(self) -> None:
+        self._cleanup()
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _stream_pieces(path: str) -> Iterator[bytes]:
+    try:
+        with open(path, "rb", buffering=0) as f:
+            while True:
+                piece = f.read(CHUNK_BYTES)
+                if not piece:
+                    return
+                yield piece
+    except OSError as e:
+        raise CorpusError(f"cannot read corpus {path}: {e.strerror or e}") from None
 
 
 def byte_shards(size: int, n: int) -> list:
@@ -206,17 +270,28 @@ def line_start_at_or_after(path, pos: int) -> int:
             offset += len(block)
 
 
-def as_source(corpus):
-    """A :class:`TextSource` for a path, an :class:`IterableSource` for sentences."""
+def as_source(corpus, spool_dir: Optional[str] = None):
+    """A :class:`TextSource` for a path, an :class:`IterableSource` for re-iterable
+    sentences; what can be read only once (a generator or other iterator, a pipe,
+    a FIFO, ``/dev/stdin`` or ``-``) becomes a :class:`SpooledSource` in ``spool_dir``
+    (default: the cache folder), since every run reads its corpus at least twice."""
     if isinstance(corpus, ChunkSource):
         return corpus
     if isinstance(corpus, (str, bytes, os.PathLike)):
-        return TextSource(corpus)
+        path = "/dev/stdin" if corpus in ("-", b"-") else as_path(corpus, "corpus")
+        if os.path.exists(path) and not os.path.isdir(path) and output_kind(path) == "stream":
+            return SpooledSource(_stream_pieces(path), spool_dir, name=path)
+        return TextSource(path)
     try:
-        iter(corpus)
+        iterator = iter(corpus)
     except TypeError:
         raise CorpusError(f"corpus must be a file path or an iterable of token lists, "
                           f"got {type(corpus).__name__}") from None
+    if iterator is corpus:          # a generator: a second pass would see nothing
+        return SpooledSource(sentence_chunks(iterator), spool_dir,
+                             name=f"the {type(corpus).__name__}'s sentences",
+                             empty_error=f"the {type(corpus).__name__} gave no sentences: was it "
+                                         f"consumed already? (pass a list or a fresh one)")
     return IterableSource(corpus)
 
 
@@ -237,6 +312,14 @@ class EncodedCorpus:
     line_start: np.ndarray       # uint8
     raw_tokens: int              # all tokens read, in vocabulary or not
     n_words: int                 # ids in units
+    mapped: Optional[object] = None   # the cache file's mapping when read from disk
+
+    def release(self, first: int, last: int) -> None:
+        """Sentences ``[first, last)`` were trained on: a corpus mapped from disk gives
+        their pages back to the OS (they stay in the page cache), so resident memory
+        holds one block per thread, not the corpus. A no-op in memory."""
+        if self.mapped is not None:
+            self.mapped.release(self, first, last)
 
     @classmethod
     def from_ids(cls, ids, sentence_starts, line_start=None, raw_tokens=None) -> "EncodedCorpus":
@@ -252,6 +335,14 @@ class EncodedCorpus:
     @property
     def n_sentences(self) -> int:
         return len(self.sentence_starts) - 1
+
+    def describe(self) -> dict:
+        """Where the encoding lives, for the run's history: ``corpus_cache`` (memory or
+        disk) and, on disk, the cache folder and whether an earlier run wrote it."""
+        if self.mapped is None:
+            return {"corpus_cache": "memory"}
+        return {"corpus_cache": "disk", "cache_folder": self.mapped.folder,
+                "cache_reused": self.mapped.reused}
 
     @property
     def nbytes(self) -> int:
@@ -273,24 +364,67 @@ def shards(corpus: EncodedCorpus, n: int) -> np.ndarray:
     (measured in packed units, which are one per word but for the rarest words).
 
     Returns ``bounds`` (length ``n + 1``): shard ``k`` is sentences
-    ``bounds[k]:bounds[k+1]``. Every boundary is the first sentence of a line,
-    so no line is shared by two threads; some shards may be empty when there
-    are fewer lines than threads.
+    ``bounds[k]:bounds[k+1]``. Every boundary is the first sentence of a line (the
+    one whose first unit lies closest to the ideal cut), so no line is shared by two
+    threads; some shards may be empty when there are fewer lines than threads.
+    Reads only the sentence table's neighbourhood of each cut (binary search, then
+    the nearest line starts), so a corpus mapped from disk is not read whole.
     """
-    line_firsts = np.flatnonzero(corpus.line_start).astype(np.int64)
     bounds = np.empty(n + 1, dtype=np.int64)
     bounds[0], bounds[n] = 0, corpus.n_sentences
-    if n == 1 or len(line_firsts) == 0:
+    starts, line_start = corpus.sentence_starts, corpus.line_start
+    if n == 1 or corpus.n_sentences == 0:
         bounds[1:n] = corpus.n_sentences
         return bounds
-    word_at_line = corpus.sentence_starts[line_firsts]
-    targets = (np.arange(1, n, dtype=np.float64) * len(corpus.units) / n)
-    # the line whose first word is closest to each target
-    k = np.searchsorted(word_at_line, targets)
-    k = np.clip(k, 0, len(line_firsts) - 1)
-    prev = np.clip(k - 1, 0, len(line_firsts) - 1)
-    choose_prev = np.abs(word_at_line[prev] - targets) <= np.abs(word_at_line[k] - targets)
-    k = np.where(choose_prev, prev, k)
-    cuts = line_firsts[k]
-    bounds[1:n] = np.maximum.accumulate(cuts)
+    for i in range(1, n):
+        target = i * len(corpus.units) / n
+        s = int(np.searchsorted(starts[:-1], target))        # first sentence at/after target
+        after = _next_line_start(line_start, s)
+        before = _previous_line_start(line_start, s)
+        if after is None or (before is not None
+                             and abs(starts[before] - target) <= abs(starts[after] - target)):
+            after = before
+        bounds[i] = after if after is not None else 0
+    bounds[1:n] = np.maximum.accumulate(bounds[1:n])
     return bounds
+
+
+def _next_line_start(line_start, s: int, window: int = 1 << 16) -> Optional[int]:
+    """The first sentence at or after ``s`` that begins a line, or None."""
+    n = len(line_start)
+    while s < n:
+        hit = np.flatnonzero(line_start[s:s + window])
+        if len(hit):
+            return s + int(hit[0])
+        s += window
+    return None
+
+
+def _previous_line_start(line_start, s: int, window: int = 1 << 16) -> Optional[int]:
+    """The last sentence before ``s`` that begins a line, or None."""
+    while s > 0:
+        lo = max(0, s - window)
+        hit = np.flatnonzero(line_start[lo:s])
+        if len(hit):
+            return lo + int(hit[-1])
+        s = lo
+    return None
+
+
+#: Units (about words) a thread trains in one call to the core: 8 MB of ids. After
+#: each block a corpus mapped from disk hands the pages it read back to the OS, so a
+#: run's resident memory does not grow with the corpus.
+BLOCK_UNITS = 1 << 22
+
+
+def blocks(corpus: EncodedCorpus, first: int, last: int, units: Optional[int] = None):
+    """Cut sentences ``[first, last)`` into consecutive ranges of about ``units`` units
+    (default :data:`BLOCK_UNITS`): a list of ``(start, end)`` sentence pairs covering
+    the range exactly."""
+    units = units or BLOCK_UNITS
+    starts = corpus.sentence_starts
+    lo, hi = int(starts[first]), int(starts[last])
+    targets = np.arange(lo + units, hi, units, dtype=np.int64)
+    cuts = first + np.searchsorted(starts[first:last + 1], targets)
+    edges = [first] + sorted(set(int(c) for c in cuts if first < c < last)) + [last]
+    return list(zip(edges[:-1], edges[1:]))

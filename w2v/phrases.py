@@ -445,7 +445,8 @@ def phrases(corpus, output=None, **options) -> Phrases:
     with phrases joined there (atomically). Returns the :class:`Phrases`."""
     if output is not None and isinstance(corpus, (str, bytes, os.PathLike)):
         check_outputs({"output": output}, {"corpus": corpus})     # before the counting pass
-    result = Phrases.learn(corpus, **options)
+    source = as_source(corpus)          # a generator or a pipe is spooled once
+    result = Phrases.learn(source, **options)
     if output is not None:
-        result.transform(corpus, output)
+        result.transform(source, output)
     return result

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _core, tables
 from .config import TrainConfig
-from .corpus import EncodedCorpus, shards
+from .corpus import EncodedCorpus, blocks, shards
 from .errors import (ArgumentError, ConfigError, CorpusError, TrainingDiverged,
                      TrainingInterrupted, W2VError, shown)
 from .io import all_finite
@@ -98,7 +98,7 @@ def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), cluster
         model.history.append(phrase_record)
     model.history.append({"stage": "vocab", "seconds": vocab_seconds, "raw_tokens": vocab.raw_tokens,
                           "vocab_size": len(vocab), "train_words": encoded.n_words,
-                          "encoded_bytes": encoded.nbytes})
+                          "encoded_bytes": encoded.nbytes, **encoded.describe()})
     run_epochs(model, encoded, config.epochs, reporter=reporter, callbacks=callbacks)
     return model
 
@@ -171,7 +171,7 @@ def join_phrases(corpus, config: TrainConfig, reporter: ProgressReporter):
     from .corpus import as_source
     from .phrases import DEFAULT_MAX_TABLE_SIZE, Phrases
     t0 = time.perf_counter()
-    source = as_source(corpus)          # read once if a one-shot iterable
+    source = as_source(corpus, config.cache_dir)   # spooled if it can be read only once
     on_progress = _stage_progress(reporter, lambda stage: f"finding phrases (pass {stage.split()[-1]})")
     phrases = Phrases.learn(source, passes=config.phrases, threshold=config.phrase_threshold,
                             min_count=config.phrase_min_count, scoring=config.phrase_scoring,
@@ -310,7 +310,7 @@ def run_epochs(model: Model, encoded: EncodedCorpus, epochs: int, *,
     train_start = time.perf_counter()
     try:
         for e in range(epochs):
-            record = _run_epoch(trainer, model, bounds, words_done, stop, stats, stride,
+            record = _run_epoch(trainer, model, encoded, bounds, words_done, stop, stats, stride,
                                 first_epoch + e, e, epochs, total_words, start_alpha, end_alpha,
                                 reporter, train_start)
             if not _call_callbacks(callbacks, model, record):
@@ -350,7 +350,8 @@ class EpochThreads:
     offsets the thread ids the RNG seeds derive from (a cluster rank's threads
     get ids of their own)."""
 
-    def __init__(self, trainer, bounds, stop, seed: int, epoch_index: int, thread_base: int = 0):
+    def __init__(self, trainer, encoded: EncodedCorpus, bounds, stop, seed: int,
+                 epoch_index: int, thread_base: int = 0):
         self.n = len(bounds) - 1
         self.results: List[Optional[tuple]] = [None] * self.n
         self.errors: List[BaseException] = []
@@ -358,9 +359,18 @@ class EpochThreads:
 
         def work(k: int) -> None:
             try:
-                self.results[k] = trainer.run_shard(
-                    k, _core.thread_seed(seed, thread_base + k, epoch_index),
-                    int(bounds[k]), int(bounds[k + 1]))
+                # the shard in blocks: the RNG and the totals run on from block to block,
+                # so the result is the one call's; a mapped corpus releases each block
+                seed_k = _core.thread_seed(seed, thread_base + k, epoch_index)
+                parts = blocks(encoded, int(bounds[k]), int(bounds[k + 1]))
+                carry = None
+                for i, (first, last) in enumerate(parts):
+                    loss, examples, words, stopped, carry = trainer.run_shard(
+                        k, seed_k, first, last, carry, last_block=i == len(parts) - 1)
+                    encoded.release(first, last)
+                    if stopped:
+                        break
+                self.results[k] = (loss, examples, words)
             except BaseException as exc:  # re-raised on the main thread
                 self.errors.append(exc)
                 stop[0] = 1
@@ -410,13 +420,13 @@ def check_weights_finite(model: Model, e: int, epochs: int, mean_loss: Optional[
                                f"became NaN or infinite; lower --alpha (it was {start_alpha:g})")
 
 
-def _run_epoch(trainer, model, bounds, words_done, stop, stats, stride, epoch_index, e, epochs,
-               total_words, start_alpha, end_alpha, reporter, train_start) -> dict:
+def _run_epoch(trainer, model, encoded, bounds, words_done, stop, stats, stride, epoch_index, e,
+               epochs, total_words, start_alpha, end_alpha, reporter, train_start) -> dict:
     n_threads = len(bounds) - 1
     stats[:] = 0.0
     epoch_start = time.perf_counter()
     words_at_start = int(words_done[0])
-    threads = EpochThreads(trainer, bounds, stop, model.config.seed, epoch_index)
+    threads = EpochThreads(trainer, encoded, bounds, stop, model.config.seed, epoch_index)
     last = (epoch_start, 0.0, 0.0)
     try:
         threads.start()

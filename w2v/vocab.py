@@ -7,14 +7,17 @@ corpus always gives the same ids.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
 from ._text import TokenTable, packed_size
+from .cache import CacheEntry, MappedCorpus, TemporaryEntry, memory_available
 from .config import TrainConfig
-from .corpus import EncodedCorpus, as_source
+from .corpus import EncodedCorpus, TextSource, as_source
 from .errors import CorpusError
 
 #: the error for a corpus without a single token
@@ -58,16 +61,93 @@ def build(corpus, config: TrainConfig, progress: Optional[Callable[[str, int, in
     """Count, select and order the vocabulary, then encode the corpus.
 
     Returns ``(Vocab, EncodedCorpus)``. ``progress(stage, done, total)`` is called
-    with stage ``"vocab"`` and ``"encode"`` and byte counts.
+    with stage ``"vocab"`` and ``"encode"`` and byte counts. With
+    ``config.corpus_cache`` ``disk`` (or ``auto`` for a corpus whose encoding would
+    fill more than a quarter of the available memory) the encoding goes to a cache
+    entry on disk (:mod:`w2v.cache`) and comes back memory-mapped; a later run on the
+    same file with the same settings reuses the entry and skips both passes.
     """
-    source = as_source(corpus)
+    source = as_source(corpus, config.cache_dir)
+    entry = _cache_entry(source, config, {"kind": "vocab", "min_count": config.min_count,
+                                          "max_vocab_size": config.max_vocab_size})
+    if entry is not None:
+        found = entry.open()
+        if found is not None:
+            meta, mapped = found
+            mapped.reused = True
+            return _vocab_from_meta(meta), _mapped_corpus(meta, mapped)
     table, vocab, entry_ids = _count(source, config, progress)
+    on_disk = _use_disk(config, packed_size(vocab.counts))
     table.start_encoding(entry_ids, config.max_sentence_length,
-                         0 if vocab.pruned else packed_size(vocab.counts))
+                         0 if vocab.pruned or on_disk else packed_size(vocab.counts))
+    if on_disk:
+        entry = entry or _anonymous_entry(config)
+        meta = {"vocab": {"words": vocab.words, "counts": vocab.counts.tolist(),
+                          "raw_tokens": vocab.raw_tokens, "distinct_tokens": vocab.distinct_tokens,
+                          "pruned": vocab.pruned, "truncated_words": vocab.truncated_words},
+                "raw_tokens": vocab.raw_tokens}
+        return vocab, _encode_to_disk(entry, source, table, progress, meta)
     _scan(source, table, "encode", progress)
     units, starts, line_start, n_words = table.take_encoded()
     return vocab, EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
                                 raw_tokens=vocab.raw_tokens, n_words=n_words)
+
+
+def _use_disk(config: TrainConfig, units: int) -> bool:
+    if config.corpus_cache == "auto":
+        return 2 * units > memory_available() / 4 > 0
+    return config.corpus_cache == "disk"
+
+
+def _cache_entry(source, config: TrainConfig, settings: dict) -> Optional[CacheEntry]:
+    """The cache entry of a corpus file (None for other sources, or in memory)."""
+    if config.corpus_cache == "memory" or type(source) is not TextSource or source.span != (
+            0, os.path.getsize(source.path)):
+        return None
+    settings = dict(settings, max_word_bytes=config.max_word_bytes,
+                    encoding_errors=config.encoding_errors,
+                    max_sentence_length=config.max_sentence_length)
+    return CacheEntry(source.path, settings, config.cache_dir)
+
+
+def _anonymous_entry(config: TrainConfig) -> CacheEntry:
+    """A cache entry for a source that is not a plain file (sentences from Python, a
+    phrased corpus): used for this run only, removed with the corpus."""
+    return TemporaryEntry(config.cache_dir)
+
+
+def _encode_to_disk(entry, source, table: TokenTable, progress, meta: dict) -> EncodedCorpus:
+    def drains():
+        for chunk in source.chunks(_ticker("encode", source.size, progress)):
+            table.feed(chunk)
+            yield table.drain_encoded()
+        table.finish()
+
+    try:
+        entry.write(drains(), table.take_encoded, meta)
+        found = entry.open()
+    except OSError as e:
+        raise CorpusError(f"cannot write the corpus cache in {entry.root}: {e.strerror or e}; "
+                          f"give another --cache-dir, or --corpus-cache memory") from None
+    if found is None:                                   # pragma: no cover - just written
+        raise CorpusError(f"the corpus cache entry {entry.folder} could not be read back: "
+                          f"{getattr(entry, 'damaged', '')}")
+    meta, mapped = found
+    return _mapped_corpus(meta, mapped)
+
+
+def _mapped_corpus(meta: dict, mapped: MappedCorpus) -> EncodedCorpus:
+    a = mapped.arrays
+    return EncodedCorpus(units=a["units"], sentence_starts=a["sentence_starts"],
+                         line_start=a["line_start"], raw_tokens=int(meta["raw_tokens"] or 0),
+                         n_words=int(meta["n_words"]), mapped=mapped)
+
+
+def _vocab_from_meta(meta: dict) -> Vocab:
+    v = meta["vocab"]
+    return Vocab(words=list(v["words"]), counts=np.asarray(v["counts"], dtype=np.int64),
+                 raw_tokens=int(v["raw_tokens"]), distinct_tokens=int(v["distinct_tokens"]),
+                 pruned=bool(v["pruned"]), truncated_words=int(v["truncated_words"]))
 
 
 def _count(source, config: TrainConfig, progress):
@@ -88,17 +168,22 @@ def _count(source, config: TrainConfig, progress):
 
 
 def _scan(source, table: TokenTable, stage: str, progress) -> None:
-    total = source.size
+    for chunk in source.chunks(_ticker(stage, source.size, progress)):
+        table.feed(chunk)
+    table.finish()
+
+
+def _ticker(stage: str, total: int, progress):
+    """``progress(stage, done, total)`` as the per-chunk ``tick(n)`` of ``chunks``."""
+    if progress is None:
+        return None
     done = 0
 
     def tick(n):
         nonlocal done
         done += n
         progress(stage, done, total)
-
-    for chunk in source.chunks(tick if progress else None):
-        table.feed(chunk)
-    table.finish()
+    return tick
 
 
 def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig,
@@ -159,7 +244,24 @@ def count_file(path, config: Optional[TrainConfig] = None) -> Vocab:
 def encode_with_vocab(corpus, words: List[str], config: TrainConfig,
                       progress: Optional[Callable[[str, int, int], None]] = None) -> EncodedCorpus:
     """Encode ``corpus`` with a fixed vocabulary (continued training): words not in
-    ``words`` are skipped, exactly like words under min_count in a fresh run."""
+    ``words`` are skipped, exactly like words under min_count in a fresh run. The disk
+    cache works as in :func:`build`, keyed to the vocabulary as well."""
+    source = as_source(corpus, config.cache_dir)
+    key = hashlib.sha256("\n".join(words).encode("utf-8", "surrogatepass")).hexdigest()
+    entry = _cache_entry(source, config, {"kind": "fixed-vocab", "vocab": key})
+    found = entry.open() if entry is not None else None
+    if found is not None:
+        found[1].reused = True
+    encoded = _mapped_corpus(*found) if found is not None else _encode_fixed(
+        source, words, config, progress, entry)
+    if encoded.raw_tokens == 0:
+        raise CorpusError(EMPTY_CORPUS)
+    if encoded.n_words == 0:
+        raise CorpusError("none of the corpus words is in the model's vocabulary")
+    return encoded
+
+
+def _encode_fixed(source, words: List[str], config: TrainConfig, progress, entry):
     table = TokenTable(max(config.max_word_bytes, max((len(w.encode("utf-8", "surrogatepass"))
                                                         for w in words), default=1)))
     # entries are created in feed order, so entry i is words[i]
@@ -169,13 +271,10 @@ def encode_with_vocab(corpus, words: List[str], config: TrainConfig,
         raise CorpusError("the model's vocabulary has words containing whitespace or duplicates; "
                           "it cannot be matched against a text corpus")
     table.start_encoding(np.arange(len(words), dtype=np.int32), config.max_sentence_length)
-    source = as_source(corpus)
+    if _use_disk(config, source.size // 2):       # about a unit per two bytes of text
+        return _encode_to_disk(entry or _anonymous_entry(config), source, table, progress,
+                               lambda: {"raw_tokens": table.tokens})
     _scan(source, table, "encode", progress)
-    raw_tokens = table.tokens
     units, starts, line_start, n_words = table.take_encoded()
-    if raw_tokens == 0:
-        raise CorpusError(EMPTY_CORPUS)
-    if n_words == 0:
-        raise CorpusError("none of the corpus words is in the model's vocabulary")
     return EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
-                         raw_tokens=raw_tokens, n_words=n_words)
+                         raw_tokens=table.tokens, n_words=n_words)

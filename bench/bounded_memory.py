@@ -1,0 +1,146 @@
+"""Corpora larger than memory: peak resident memory and training speed of ``w2v
+train`` with the encoded corpus in memory and on disk (``--corpus-cache``), at the
+17 M-token prefix, the 70 M-token corpus and a >= 1 G-token corpus made by repeating
+the 70 M one under /tmp; and the anchors' peaks on the same files.
+
+Every run is one epoch of cbow-ns (size 100, window 5, negative 5, sample 1e-3,
+min-count 5) on 2 threads, measured with GNU time (whole process). A disk run starts
+from an empty cache folder (counting, encoding to disk, training); the "reused" row
+runs again on the entry it wrote (no counting or encoding pass).
+
+    python bench/bounded_memory.py --out bench/results/bounded-memory.json
+    python bench/bounded_memory.py --anchors c,gensim,fasttext --anchor-corpora 17M,70M
+
+The big file (about 6 GB for 15 copies) is deleted at the end unless --keep-big.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # noqa: E402
+
+MODE = bench.MODES["cbow-ns"]
+
+
+def make_big(source: Path, copies: int, path: Path, echo=print) -> Path:
+    if path.is_file() and path.stat().st_size == copies * source.stat().st_size:
+        return path
+    echo(f"[bounded] writing {path} ({copies} copies of {source.name}) ...")
+    with open(path, "wb") as out:
+        for _ in range(copies):
+            with open(source, "rb") as f:
+                shutil.copyfileobj(f, out, 1 << 24)
+    return path
+
+
+def w2v_row(label: str, corpus: Path, cache: str, cache_dir: Path, logs: Path, threads: int,
+            timeout: float, echo) -> dict:
+    s = bench.Settings(epochs=1, threads=threads)
+    argv = bench.tool_command("w2v", MODE, s, corpus, logs / f"{label}.bin") + [
+        "--corpus-cache", cache, "--cache-dir", str(cache_dir)]
+    m = bench.run_measured(argv, logs / f"{label}.log", timeout=timeout)
+    phase = bench.w2v_training_phase(Path(m.log))
+    row = {"tool": "w2v", "label": label, "corpus": str(corpus), "corpus_cache": cache,
+           "ok": m.ok, "wall_s": m.wall_s, "peak_mb": m.peak_mb, "command": " ".join(argv), **phase}
+    echo(f"[bounded] {label}: {'ok' if m.ok else 'FAILED'} {m.wall_s:.1f} s, peak "
+         f"{m.peak_mb:.1f} MB, train {phase.get('train_words_per_s', 0) / 1e6:.2f} M words/s")
+    if not m.ok:
+        row["error"] = bench.log_tail(m.log)
+    return row
+
+
+def anchor_row(tool: str, name: str, corpus: Path, logs: Path, threads: int, timeout: float,
+               echo) -> dict:
+    s = bench.Settings(epochs=1, threads=threads)
+    try:
+        argv = bench.tool_command(tool, MODE, s, corpus, logs / f"{tool}-{name}.bin")
+    except bench.ToolUnavailable as e:
+        echo(f"[bounded] {tool}: {e}")
+        return {"tool": tool, "label": f"{tool}-{name}", "ok": False, "error": str(e)}
+    m = bench.run_measured(argv, logs / f"{tool}-{name}.log", timeout=timeout)
+    echo(f"[bounded] {tool} {name}: {'ok' if m.ok else 'FAILED'} {m.wall_s:.1f} s, peak "
+         f"{m.peak_mb:.1f} MB")
+    return {"tool": tool, "label": f"{tool}-{name}", "corpus": str(corpus), "ok": m.ok,
+            "wall_s": m.wall_s, "peak_mb": m.peak_mb, "command": " ".join(argv)}
+
+
+def table(rows) -> str:
+    lines = ["| run | corpus cache | wall s | peak RSS MB | training M words/s |",
+             "|---|---|---:|---:|---:|"]
+    for r in rows:
+        speed = r.get("train_words_per_s")
+        lines.append(f"| {r['label']} | {r.get('corpus_cache', '')} | "
+                     f"{r.get('wall_s', float('nan')):.1f} | {r.get('peak_mb', float('nan')):.1f} | "
+                     f"{'' if speed is None else f'{speed / 1e6:.2f}'} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--copies", type=int, default=15, help="copies of the 70 M corpus in the big one")
+    p.add_argument("--big", default="/tmp/w2v-bounded-big.txt")
+    p.add_argument("--keep-big", action="store_true")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--anchors", default="", help="comma-separated: c,gensim,fasttext")
+    p.add_argument("--anchor-corpora", default="17M,70M")
+    p.add_argument("--skip-big", action="store_true")
+    p.add_argument("--timeout", type=float, default=3600)
+    p.add_argument("--out", default=None)
+    a = p.parse_args(argv)
+    echo = print
+    small = bench.prepare_corpus(lines=bench.DEFAULT_LINES)
+    whole = bench.prepare_corpus()
+    corpora = {"17M": small.path, "70M": whole.path}
+    if not a.skip_big:
+        corpora["1G"] = make_big(whole.path, a.copies, Path(a.big), echo)
+    work = Path(tempfile.mkdtemp(prefix="w2v-bounded-"))
+    logs = work / "logs"
+    rows = []
+    try:
+        for name, path in corpora.items():
+            caches = ["disk"] if name == "1G" else ["memory", "disk"]
+            for cache in caches:
+                cache_dir = work / f"cache-{name}"
+                shutil.rmtree(cache_dir, ignore_errors=True)
+                rows.append(w2v_row(f"w2v-{name}-{cache}", path, cache, cache_dir, logs,
+                                    a.threads, a.timeout, echo))
+                if cache == "disk":
+                    rows.append(w2v_row(f"w2v-{name}-disk-reused", path, cache, cache_dir, logs,
+                                        a.threads, a.timeout, echo))
+                shutil.rmtree(cache_dir, ignore_errors=True)
+        for tool in [t for t in a.anchors.split(",") if t]:
+            for name in [c for c in a.anchor_corpora.split(",") if c]:
+                rows.append(anchor_row(tool, name, corpora[name], logs, a.threads, a.timeout, echo))
+    finally:
+        if "1G" in corpora and not a.keep_big:
+            os.unlink(corpora["1G"])
+        shutil.rmtree(work, ignore_errors=True)
+    by = {r["label"]: r for r in rows}
+    summary = {}
+    if "w2v-1G-disk-reused" in by and "w2v-17M-memory" in by:
+        summary["peak_1G_disk_over_17M_memory"] = by["w2v-1G-disk"]["peak_mb"] / by["w2v-17M-memory"]["peak_mb"]
+        summary["peak_1G_disk_reused_over_17M_memory"] = (by["w2v-1G-disk-reused"]["peak_mb"]
+                                                          / by["w2v-17M-memory"]["peak_mb"])
+    if "w2v-1G-disk" in by and "w2v-70M-memory" in by:
+        base = by["w2v-70M-memory"].get("train_words_per_s")
+        for label in ("w2v-1G-disk", "w2v-1G-disk-reused", "w2v-70M-disk-reused"):
+            if base and by.get(label, {}).get("train_words_per_s"):
+                summary[f"speed_{label}_over_70M_memory"] = by[label]["train_words_per_s"] / base
+    print(table(rows))
+    print(json.dumps(summary, indent=2))
+    if a.out:
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.out).write_text(json.dumps({"machine": bench.machine_info(), "rows": rows,
+                                           "summary": summary, "argv": sys.argv}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
