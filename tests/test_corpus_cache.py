@@ -266,3 +266,92 @@ def test_cache_entry_names_follow_the_file(corpus, cache):
     assert a.path_key == b.path_key and a.folder != b.folder
     os.utime(corpus, ns=(1, 1))
     assert CacheEntry(str(corpus), {"k": 1}, cache).folder != a.folder
+
+
+# ------------------------------------------------------------------ parallel counting/encoding
+def _build(path, monkeypatch, threads, **options):
+    from w2v.config import TrainConfig
+    monkeypatch.setattr(w2v.vocab, "MIN_PART_BYTES", 64)
+    return w2v.vocab.build(str(path), TrainConfig(threads=threads, **options))
+
+
+def _same_encoding(a, b):
+    np.testing.assert_array_equal(a.units, b.units)
+    np.testing.assert_array_equal(a.sentence_starts, b.sentence_starts)
+    np.testing.assert_array_equal(a.line_start, b.line_start)
+    assert (a.n_words, a.raw_tokens) == (b.n_words, b.raw_tokens)
+
+
+def _same_vocab(a, b):
+    assert a.words == b.words
+    np.testing.assert_array_equal(a.counts, b.counts)
+    assert (a.raw_tokens, a.distinct_tokens, a.truncated_words, a.pruned) == \
+        (b.raw_tokens, b.distinct_tokens, b.truncated_words, b.pruned)
+
+
+@pytest.mark.parametrize("threads", [2, 3, 7])
+@pytest.mark.parametrize("cache_mode", ["memory", "disk"])
+def test_parallel_passes_give_one_threads_vocabulary_and_encoding(corpus, cache, monkeypatch,
+                                                                  threads, cache_mode):
+    one_vocab, one = _build(corpus, monkeypatch, 1, min_count=2, corpus_cache="memory")
+    vocab, enc = _build(corpus, monkeypatch, threads, min_count=2, corpus_cache=cache_mode,
+                        cache_dir=cache, max_sentence_length=7)
+    _same_vocab(one_vocab, vocab)
+    _, one_short = _build(corpus, monkeypatch, 1, min_count=2, corpus_cache="memory",
+                          max_sentence_length=7)
+    _same_encoding(one_short, enc)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([b"a", b"bb", b"caf\xe9", b"caf\xc3\xa9", b"x" * 30,
+                                          b"\xff", b"d"]), max_size=25), min_size=1, max_size=60),
+       st.integers(2, 6), st.integers(1, 9), st.integers(1, 3))
+def test_parallel_passes_equal_one_thread_on_any_text(tmp_path_factory, lines, threads, max_len,
+                                                      min_count):
+    from w2v.config import TrainConfig
+    path = tmp_path_factory.mktemp("par") / "c.txt"
+    path.write_bytes(b"".join(b" ".join(line) + b"\n" for line in lines))
+    results = []
+    old = w2v.vocab.MIN_PART_BYTES
+    w2v.vocab.MIN_PART_BYTES = 1
+    try:
+        for n in (1, threads):
+            cfg = TrainConfig(threads=n, min_count=min_count, max_sentence_length=max_len,
+                              max_word_bytes=10, corpus_cache="memory")
+            try:
+                results.append(w2v.vocab.build(str(path), cfg))
+            except w2v.CorpusError as e:
+                results.append(str(e))
+    finally:
+        w2v.vocab.MIN_PART_BYTES = old
+    if isinstance(results[0], str):
+        assert results[1] == results[0]
+        return
+    _same_vocab(results[0][0], results[1][0])
+    _same_encoding(results[0][1], results[1][1])
+
+
+def test_pruning_and_compressed_files_count_on_one_thread(tmp_path, corpus, monkeypatch):
+    import gzip
+    from w2v.config import TrainConfig
+    from w2v.corpus import TextSource
+    monkeypatch.setattr(w2v.vocab, "MIN_PART_BYTES", 64)
+    assert len(w2v.vocab._parts(TextSource(str(corpus)), TrainConfig(threads=4))) == 4
+    assert len(w2v.vocab._parts(TextSource(str(corpus)),
+                                TrainConfig(threads=4, max_vocab_size=50))) == 1
+    packed = tmp_path / "c.txt.gz"
+    packed.write_bytes(gzip.compress(corpus.read_bytes()))
+    assert len(w2v.vocab._parts(TextSource(str(packed)), TrainConfig(threads=4))) == 1
+    a = w2v.vocab.build(str(packed), TrainConfig(threads=4, min_count=2))
+    b = w2v.vocab.build(str(corpus), TrainConfig(threads=4, min_count=2))
+    _same_vocab(a[0], b[0])
+    _same_encoding(a[1], b[1])
+
+
+def test_an_error_in_one_part_stops_the_others(corpus, monkeypatch):
+    from w2v.config import TrainConfig
+    monkeypatch.setattr(w2v.vocab, "MIN_PART_BYTES", 64)
+    data = corpus.read_bytes()
+    corpus.write_bytes(data[:len(data) // 2] + b"\0" + data[len(data) // 2:])
+    with pytest.raises(w2v.CorpusError, match="NUL byte"):
+        w2v.vocab.build(str(corpus), TrainConfig(threads=3))

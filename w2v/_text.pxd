@@ -104,6 +104,7 @@ cdef class TokenTable:
     # encoding output
     cdef bint encoding
     cdef uint16_t *out_units          # the packed ids (see _ids.pxd)
+    cdef object out_array             # when set: out_units is its buffer (sized exactly)
     cdef int64_t out_len, out_cap     # in units
     cdef int64_t out_words            # ids written
     cdef int64_t *out_starts          # sentence start offsets into out_units

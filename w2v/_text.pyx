@@ -84,7 +84,9 @@ cdef class TokenTable:
     def __dealloc__(self):
         free(self.slots); free(self.hashes); free(self.records)
         free(self.ids); free(self.arena); free(self.carry)
-        free(self.out_units); free(self.out_starts); free(self.out_line_start)
+        if self.out_array is None:
+            free(self.out_units)
+        free(self.out_starts); free(self.out_line_start)
 
     def __len__(self):
         return self.n_entries
@@ -277,6 +279,8 @@ cdef class TokenTable:
             self.out_line_start[self.n_sentences] = 0 if self.line_open else 1
             self.line_open = True
         if self.out_len + units_of(word_id) > self.out_cap:
+            if self.out_array is not None:
+                return -1           # a given output is sized exactly: never reached
             p = realloc(self.out_units, self.out_cap * 2 * sizeof(uint16_t))
             if p == NULL: return -1
             self.out_units = <uint16_t *> p
@@ -389,6 +393,52 @@ cdef class TokenTable:
                  for i in index]
         return index, words, counts
 
+    def merge(self, TokenTable other):
+        """Add ``other``'s counts (a table that counted another part of the corpus)
+        into this one; tokens new here are appended in ``other``'s order. Both must
+        be counting and unpruned: pruning depends on the order tokens arrive in."""
+        if self.encoding or other.encoding:
+            raise RuntimeError("merge: both tables must be counting")
+        if self.prunes or other.prunes:
+            raise RuntimeError("merge: a pruned table's counts depend on the part it read")
+        cdef int64_t i, e, pos = 0
+        cdef Entry *r
+        cdef int rc = 0
+        with nogil:
+            for i in range(other.n_entries):
+                r = &other.records[i]
+                e = self.find(other.arena + r.offset, r.length, other.hashes[i], &pos)
+                if e >= 0:
+                    self.records[e].count += r.count
+                    continue
+                rc = self.insert(pos, other.arena + r.offset, r.length, other.hashes[i])
+                if rc != 0:
+                    break
+                self.records[self.n_entries - 1].count = r.count
+        if rc != 0:
+            raise MemoryError("out of memory while merging the counts")
+        self.tokens += other.tokens
+        self.truncated_words += other.truncated_words
+
+    def ids_of(self, TokenTable other, const int32_t[::1] entry_ids):
+        """For each entry of ``other``: ``entry_ids`` of the same token here (-1 where
+        this table lacks it), so that ``other`` can encode its part with the ids that
+        this merged table's entries were given."""
+        if entry_ids.shape[0] != self.n_entries:
+            raise ValueError("entry_ids must have one id per entry")
+        out = np.empty(other.n_entries, dtype=np.int32)
+        if other.n_entries == 0:
+            return out
+        cdef int32_t[::1] o = out
+        cdef int64_t i, e, pos = 0
+        cdef Entry *r
+        with nogil:
+            for i in range(other.n_entries):
+                r = &other.records[i]
+                e = self.find(other.arena + r.offset, r.length, other.hashes[i], &pos)
+                o[i] = entry_ids[e] if e >= 0 else -1
+        return out
+
     def lookup_count(self, bytes word):
         """Count of one token (0 if absent); for tests."""
         cdef const unsigned char *s = word
@@ -397,12 +447,26 @@ cdef class TokenTable:
         cdef int64_t e = self.find(s, n, token_hash(s, n), &pos)
         return 0 if e < 0 else self.records[e].count
 
+    def units_for(self, const int32_t[::1] entry_ids):
+        """Units this table's counted tokens encode to with these entry ids: the exact
+        size of its part of the encoded corpus."""
+        if entry_ids.shape[0] != self.n_entries:
+            raise ValueError("entry_ids must have one id per entry")
+        cdef int64_t i, total = 0
+        for i in range(self.n_entries):
+            if entry_ids[i] >= 0:
+                total += self.records[i].count * units_of(entry_ids[i])
+        return total
+
     def start_encoding(self, const int32_t[::1] entry_ids, int64_t max_sentence_length,
-                       int64_t expected_units=0):
+                       int64_t expected_units=0, out=None):
         """Switch to the encoding pass: ``entry_ids[e]`` is entry e's vocabulary id or -1.
 
         ``expected_units``, when known (:func:`packed_size` of the vocabulary counts),
-        sizes the output once, so it never grows by copying."""
+        sizes the output once, so it never grows by copying. ``out``, a writeable
+        uint16 array of exactly the units the pass will write (:meth:`units_for`),
+        takes them instead (a part of a corpus encoded by several threads writes
+        straight into its slice of the whole)."""
         if entry_ids.shape[0] != self.n_entries:
             raise ValueError("entry_ids must have one id per entry")
         if max_sentence_length < 1:
@@ -419,8 +483,19 @@ cdef class TokenTable:
         self.tokens = 0
         self.truncated_words = 0
         self.in_token = False
-        self.out_cap = max(expected_units + 16, 1024)
-        self.out_units = <uint16_t *> malloc(self.out_cap * sizeof(uint16_t))
+        cdef uint16_t[::1] given
+        if self.out_array is None:
+            free(self.out_units)
+        self.out_units = NULL
+        self.out_array = None
+        if out is not None:
+            given = out
+            self.out_array = out
+            self.out_cap = given.shape[0]
+            self.out_units = &given[0] if given.shape[0] else <uint16_t *> self.carry
+        else:
+            self.out_cap = max(expected_units + 16, 1024)
+            self.out_units = <uint16_t *> malloc(self.out_cap * sizeof(uint16_t))
         self.starts_cap = 1024
         self.out_starts = <int64_t *> malloc(self.starts_cap * sizeof(int64_t))
         self.out_line_start = <uint8_t *> malloc(self.starts_cap)
@@ -435,8 +510,8 @@ cdef class TokenTable:
         line_start uint8). A sentence still open (its line has not ended) stays, and
         moves to the front of the buffer; :meth:`take_encoded` gives the rest. Called
         after each chunk, it keeps the encoding pass's memory to one chunk's worth."""
-        if not self.encoding:
-            raise RuntimeError("not encoding")
+        if not self.encoding or self.out_array is not None:
+            raise RuntimeError("not encoding into a buffer of this table's own")
         cdef int64_t n_closed = self.n_sentences
         cdef int64_t cut = self.out_starts[n_closed] if self.sentence_len > 0 else self.out_len
         units = np.empty(cut, dtype=np.uint16)
@@ -468,10 +543,15 @@ cdef class TokenTable:
         self.close_sentence()
         self.out_starts[self.n_sentences] = self.out_len
         # shrink to size; the arrays then own the buffers (no copy)
-        cdef void *p = realloc(self.out_units, max(1, self.out_len) * sizeof(uint16_t))
-        if p != NULL:
-            self.out_units = <uint16_t *> p
-        units = owning_array(self.out_units, self.out_len, cnp.NPY_UINT16)
+        cdef void *p
+        if self.out_array is not None:
+            units = self.out_array[:self.out_len]
+            self.out_array = None
+        else:
+            p = realloc(self.out_units, max(1, self.out_len) * sizeof(uint16_t))
+            if p != NULL:
+                self.out_units = <uint16_t *> p
+            units = owning_array(self.out_units, self.out_len, cnp.NPY_UINT16)
         self.out_units = NULL
         starts = owning_array(self.out_starts, self.n_sentences + 1, cnp.NPY_INT64)
         self.out_starts = NULL

@@ -29,13 +29,14 @@ the same path). Remove them all with ``rm -rf ~/.cache/w2v`` (or the folder abov
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import mmap
 import os
 import shutil
 import tempfile
-from typing import Callable, Iterator, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -114,51 +115,23 @@ class CacheEntry:
         return meta, mapped
 
     # ---------------------------------------------------------------- writing
-    def write(self, drains: Iterator[tuple], finish: Callable[[], tuple], meta) -> None:
-        """Write the arrays from ``drains`` (the encoder's ``(units, relative starts,
-        line_start)`` after each chunk) and ``finish()`` (the rest, as
-        :meth:`TokenTable.take_encoded` gives it), then ``meta.json`` with ``meta`` (a
-        dict, or a function giving it once the pass is over). Written into a
-        temporary folder renamed into place, so a killed run leaves no half entry."""
+    @contextlib.contextmanager
+    def writer(self, n_parts: int = 1, offsets: Optional[List[int]] = None):
+        """A :class:`EntryWriter` for an encoding pass in ``n_parts`` parts (``offsets``:
+        each part's first unit, known exactly when there are several). It writes into
+        a temporary folder renamed into place by ``commit``, so a failed or killed run
+        leaves no half entry."""
         os.makedirs(self.root, exist_ok=True)
         tmp = tempfile.mkdtemp(dir=self.root, prefix=".writing-")
+        writer = EntryWriter(self, tmp, n_parts, offsets)
         try:
-            files = {name: open(os.path.join(tmp, fname), "wb") for name, fname, _ in _FILES}
-            offset = 0
-            sentences = 0
-            try:
-                def put(units, starts, line_start):
-                    nonlocal offset, sentences
-                    files["sentence_starts"].write((starts + offset).astype(np.int64).tobytes())
-                    files["line_start"].write(np.ascontiguousarray(line_start).tobytes())
-                    files["units"].write(np.ascontiguousarray(units).tobytes())
-                    offset += len(units)
-                    sentences += len(starts)
-
-                for part in drains:
-                    put(*part)
-                units, starts, line_start, n_words = finish()
-                put(units, starts[:-1], line_start)
-                files["sentence_starts"].write(np.int64(offset).tobytes())
-                for f in files.values():
-                    f.flush()
-                    os.fsync(f.fileno())
-            finally:
-                for f in files.values():
-                    f.close()
-            meta = dict(meta() if callable(meta) else meta, version=CACHE_VERSION, identity=self.identity,
-                        settings=self.settings, n_words=int(n_words),
-                        lengths={"units": offset, "sentence_starts": sentences + 1,
-                                 "line_start": sentences})
-            with open(os.path.join(tmp, "meta.json"), "w", encoding="utf-8") as f:
-                json.dump(meta, f, ensure_ascii=False)
-            self._remove_older()
-            if os.path.exists(self.folder):
-                shutil.rmtree(self.folder)
-            os.replace(tmp, self.folder)
+            yield writer
         except BaseException:
+            writer.close()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        writer.close()
+        shutil.rmtree(tmp, ignore_errors=True)      # gone already when committed
 
     def _remove_older(self) -> None:
         """Entries of the same corpus path but other contents or settings: stale."""
@@ -172,6 +145,97 @@ class CacheEntry:
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class EntryWriter:
+    """Writes one entry's arrays as the encoder drains them: part ``k``'s units go to
+    its offset in ``units.u16`` (or are appended, with one part), its sentence offsets
+    (relative to the part) and line flags to files of its own, joined by ``commit``."""
+
+    def __init__(self, entry: CacheEntry, folder: str, n_parts: int, offsets):
+        self.entry, self.folder = entry, folder
+        self.offsets = offsets if offsets is not None else [0]
+        self.units = open(os.path.join(folder, "units.u16"), "wb")
+        self.written = [0] * n_parts                      # units each part wrote
+        self.part_files = [(open(os.path.join(folder, f"starts.{k}"), "wb"),
+                            open(os.path.join(folder, f"lines.{k}"), "wb")) for k in range(n_parts)]
+        self.n_words = [0] * n_parts
+
+    def sink(self, k: int):
+        """The function part ``k`` hands each drained ``(units, relative starts,
+        line_start)`` to."""
+        starts_file, lines_file = self.part_files[k]
+        fd = self.units.fileno()
+
+        def put(units, starts, line_start):
+            starts_file.write((np.asarray(starts, dtype=np.int64) + self.written[k]).tobytes())
+            lines_file.write(np.ascontiguousarray(line_start, dtype=np.uint8).tobytes())
+            data = np.ascontiguousarray(units, dtype=np.uint16).tobytes()
+            position = (self.offsets[k] + self.written[k]) * 2
+            while data:                                   # pwrite may write less
+                n = os.pwrite(fd, data, position)
+                data, position = data[n:], position + n
+            self.written[k] += len(units)
+        return put
+
+    def record(self, k: int, n_words: int) -> None:
+        self.n_words[k] = n_words
+
+    def commit(self, meta: dict, raw_tokens: int) -> None:
+        """Join the parts' sentence tables, make everything durable, write
+        ``meta.json`` and move the folder into place."""
+        parts = len(self.written)
+        if len(self.offsets) > parts and any(self.offsets[k] + self.written[k] != self.offsets[k + 1]
+                                             for k in range(parts)):
+            raise OSError("the encoding parts did not fill their ranges")  # pragma: no cover
+        total = self.offsets[parts - 1] + self.written[-1]
+        n_sentences = 0
+        with open(os.path.join(self.folder, "sentence_starts.i64"), "wb") as starts, \
+                open(os.path.join(self.folder, "line_start.u8"), "wb") as lines:
+            for k, (starts_file, lines_file) in enumerate(self.part_files):
+                starts_file.close()
+                lines_file.close()
+                n_sentences += _append(starts, starts_file.name, np.int64, self.offsets[k])
+                _append(lines, lines_file.name, np.uint8, 0)
+                os.unlink(starts_file.name)
+                os.unlink(lines_file.name)
+            starts.write(np.int64(total).tobytes())
+            for f in (starts, lines):
+                f.flush()
+                os.fsync(f.fileno())
+        self.units.flush()
+        os.fsync(self.units.fileno())
+        self.units.close()
+        entry = self.entry
+        meta = dict(meta, version=CACHE_VERSION, identity=entry.identity,
+                    settings=entry.settings, n_words=int(sum(self.n_words)),
+                    raw_tokens=int(raw_tokens),
+                    lengths={"units": int(total), "sentence_starts": n_sentences + 1,
+                             "line_start": n_sentences})
+        with open(os.path.join(self.folder, "meta.json"), "w", encoding="utf-8") as f:
+            json.dump(meta, f, ensure_ascii=False)
+        entry._remove_older()
+        if os.path.exists(entry.folder):
+            shutil.rmtree(entry.folder)
+        os.replace(self.folder, entry.folder)
+
+    def close(self) -> None:
+        self.units.close()
+        for pair in self.part_files:
+            for f in pair:
+                f.close()
+
+
+def _append(out, path: str, dtype, add: int, chunk_items: int = 1 << 22) -> int:
+    """Copy the array in ``path`` to ``out`` with ``add`` added, in chunks; its length."""
+    n = 0
+    with open(path, "rb") as f:
+        while True:
+            block = np.fromfile(f, dtype=dtype, count=chunk_items)
+            if not len(block):
+                return n
+            out.write((block + dtype(add)).astype(dtype).tobytes() if add else block.tobytes())
+            n += len(block)
 
 
 class TemporaryEntry(CacheEntry):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
@@ -17,7 +18,7 @@ import numpy as np
 from ._text import TokenTable, packed_size
 from .cache import CacheEntry, MappedCorpus, TemporaryEntry, memory_available
 from .config import TrainConfig
-from .corpus import EncodedCorpus, TextSource, as_source
+from .corpus import EncodedCorpus, TextSource, as_source, byte_shards
 from .errors import CorpusError
 
 #: the error for a corpus without a single token
@@ -76,21 +77,147 @@ def build(corpus, config: TrainConfig, progress: Optional[Callable[[str, int, in
             meta, mapped = found
             mapped.reused = True
             return _vocab_from_meta(meta), _mapped_corpus(meta, mapped)
-    table, vocab, entry_ids = _count(source, config, progress)
-    on_disk = _use_disk(config, packed_size(vocab.counts))
-    table.start_encoding(entry_ids, config.max_sentence_length,
-                         0 if vocab.pruned or on_disk else packed_size(vocab.counts))
-    if on_disk:
-        entry = entry or _anonymous_entry(config)
+    parts = _parts(source, config)
+    tables, vocab, entry_ids = _count_parts(parts, config, progress)
+    # each part encodes with its own table, its tokens given the merged table's ids
+    ids = [entry_ids] + [tables[0].ids_of(t, entry_ids) for t in tables[1:]]
+    if _use_disk(config, packed_size(vocab.counts)):
         meta = {"vocab": {"words": vocab.words, "counts": vocab.counts.tolist(),
                           "raw_tokens": vocab.raw_tokens, "distinct_tokens": vocab.distinct_tokens,
                           "pruned": vocab.pruned, "truncated_words": vocab.truncated_words},
                 "raw_tokens": vocab.raw_tokens}
-        return vocab, _encode_to_disk(entry, source, table, progress, meta)
-    _scan(source, table, "encode", progress)
-    units, starts, line_start, n_words = table.take_encoded()
-    return vocab, EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
-                                raw_tokens=vocab.raw_tokens, n_words=n_words)
+        return vocab, _encode_to_disk(entry or _anonymous_entry(config), parts, tables, ids,
+                                      config, progress, meta, vocab.counts)
+    return vocab, _encode_in_memory(parts, tables, ids, config, progress,
+                                    0 if vocab.pruned else packed_size(vocab.counts))
+
+
+#: A part of a file smaller than this is not worth a thread of its own.
+MIN_PART_BYTES = 1 << 22
+
+
+def _parts(source, config: TrainConfig) -> list:
+    """The sources the counting and encoding passes read, one thread each: byte ranges
+    of an uncompressed file cut at line starts (``config.threads`` of them, each at
+    least :data:`MIN_PART_BYTES`), else the whole source. One part when the file is
+    compressed (a stream cannot be entered in the middle), for sentences from Python,
+    and with ``max_vocab_size``: pruning depends on the order tokens arrive in, so
+    several parts would not give one thread's vocabulary."""
+    if (type(source) is not TextSource or source.compression or config.max_vocab_size
+            or config.threads < 2 or source.span != (0, source.size)):
+        return [source]
+    n = int(min(config.threads, source.size // MIN_PART_BYTES))
+    if n < 2:
+        return [source]
+    return [TextSource(source.path, byte_range=r) for r in byte_shards(source.size, n)]
+
+
+def _run_parts(parts, work, stage: str, progress) -> None:
+    """``work(k, part, tick)`` for every part, each on a thread of its own (the scans
+    release the GIL); this thread reports the bytes done. The first error (or Ctrl-C
+    here) stops the other parts at their next chunk, then is raised."""
+    if len(parts) == 1:
+        work(0, parts[0], _ticker(stage, parts[0].size, progress))
+        return
+    done = [0] * len(parts)
+    errors: List[BaseException] = []
+    stop = threading.Event()
+
+    def run(k):
+        def tick(n):
+            if stop.is_set():
+                raise _Stopped()
+            done[k] += n
+        try:
+            work(k, parts[k], tick)
+        except _Stopped:
+            pass
+        except BaseException as exc:
+            errors.append(exc)
+            stop.set()
+
+    threads = [threading.Thread(target=run, args=(k,), name=f"w2v-{stage}-{k}", daemon=True)
+               for k in range(len(parts))]
+    total = sum(p.size for p in parts)
+    try:
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(0.2)
+                if progress is not None:
+                    progress(stage, sum(done), total)
+    except BaseException:
+        stop.set()
+        for t in threads:
+            t.join()
+        raise
+    if errors:
+        raise errors[0]
+
+
+class _Stopped(Exception):
+    """Another part failed: this one stops at its next chunk."""
+
+
+def _count_parts(parts, config: TrainConfig, progress):
+    """The counting pass over every part: returns the tables (the first holds the
+    merged counts), the :class:`Vocab` and each merged entry's id."""
+    tables = [TokenTable(config.max_word_bytes, config.max_vocab_size or 0) for _ in parts]
+
+    def count(k, part, tick):
+        for chunk in part.chunks(tick):
+            tables[k].feed(chunk)
+        tables[k].finish()
+
+    _run_parts(parts, count, "vocab", progress)
+    for t in tables[1:]:
+        tables[0].merge(t)
+    return (tables,) + _vocab_of(tables[0], config)
+
+
+def _encode_in_memory(parts, tables, ids, config: TrainConfig, progress,
+                      expected_units: int) -> EncodedCorpus:
+    """The encoding pass in memory. Several parts write straight into their slices of
+    one array, sized exactly from their counts (no concatenation, no second copy)."""
+    if len(parts) == 1:
+        tables[0].start_encoding(ids[0], config.max_sentence_length, expected_units)
+        _run_parts(parts, lambda k, part, tick: _feed(part, tables[k], tick), "encode", progress)
+        units, starts, line_start, n_words = tables[0].take_encoded()
+        return EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
+                             raw_tokens=tables[0].tokens, n_words=n_words)
+    offsets = _part_offsets(tables, ids, expected_units)
+    units = np.empty(int(offsets[-1]), dtype=np.uint16)
+    results = [None] * len(parts)
+
+    def encode(k, part, tick):
+        tables[k].start_encoding(ids[k], config.max_sentence_length,
+                                 out=units[offsets[k]:offsets[k + 1]])
+        _feed(part, tables[k], tick)
+        results[k] = tables[k].take_encoded()[1:]
+
+    _run_parts(parts, encode, "encode", progress)
+    starts = np.concatenate([r[0][:-1] + offsets[k] for k, r in enumerate(results)]
+                            + [offsets[-1:]])
+    line_start = np.concatenate([r[1] for r in results])
+    return EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
+                         raw_tokens=sum(t.tokens for t in tables),
+                         n_words=sum(r[2] for r in results))
+
+
+def _part_offsets(tables, ids, total_units: int) -> np.ndarray:
+    """Where each part's units start in the whole encoding, and the end. Parts after
+    the first know their size from their own counts; the first table holds the merged
+    counts, so its part is the rest."""
+    sizes = [t.units_for(i) for t, i in zip(tables[1:], ids[1:])]
+    sizes.insert(0, total_units - sum(sizes))
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+
+def _feed(part, table: TokenTable, tick) -> None:
+    for chunk in part.chunks(tick):
+        table.feed(chunk)
+    table.finish()
 
 
 def _use_disk(config: TrainConfig, units: int) -> bool:
@@ -116,15 +243,31 @@ def _anonymous_entry(config: TrainConfig) -> CacheEntry:
     return TemporaryEntry(config.cache_dir)
 
 
-def _encode_to_disk(entry, source, table: TokenTable, progress, meta: dict) -> EncodedCorpus:
-    def drains():
-        for chunk in source.chunks(_ticker("encode", source.size, progress)):
-            table.feed(chunk)
-            yield table.drain_encoded()
-        table.finish()
+def _encode_to_disk(entry, parts, tables, ids, config: TrainConfig, progress, meta,
+                    vocab_counts=None) -> EncodedCorpus:
+    """The encoding pass into a cache entry: each part drains its output after every
+    chunk into the entry's files (units at the part's exact offset when there are
+    several parts), then the entry is mapped."""
+    offsets = None
+    if len(parts) > 1:
+        offsets = _part_offsets(tables, ids, packed_size(vocab_counts)).tolist()
+
+    def encode(k, part, tick, sink):
+        tables[k].start_encoding(ids[k], config.max_sentence_length)
+        for chunk in part.chunks(tick):
+            tables[k].feed(chunk)
+            sink(*tables[k].drain_encoded())
+        tables[k].finish()
+        units, starts, line_start, n_words = tables[k].take_encoded()
+        sink(units, starts[:-1], line_start)
+        return n_words
 
     try:
-        entry.write(drains(), table.take_encoded, meta)
+        with entry.writer(len(parts), offsets) as writer:
+            _run_parts(parts, lambda k, part, tick: writer.record(
+                k, encode(k, part, tick, writer.sink(k))), "encode", progress)
+            writer.commit(meta() if callable(meta) else meta,
+                          raw_tokens=sum(t.tokens for t in tables))
         found = entry.open()
     except OSError as e:
         raise CorpusError(f"cannot write the corpus cache in {entry.root}: {e.strerror or e}; "
@@ -151,9 +294,14 @@ def _vocab_from_meta(meta: dict) -> Vocab:
 
 
 def _count(source, config: TrainConfig, progress):
-    """The counting pass: returns the table, the :class:`Vocab` and each entry's id."""
-    table = TokenTable(config.max_word_bytes, config.max_vocab_size or 0)
-    _scan(source, table, "vocab", progress)
+    """The counting pass (on ``config.threads`` threads where it can): returns the
+    merged table, the :class:`Vocab` and each entry's id."""
+    tables, vocab, entry_ids = _count_parts(_parts(source, config), config, progress)
+    return tables[0], vocab, entry_ids
+
+
+def _vocab_of(table: TokenTable, config: TrainConfig):
+    """The :class:`Vocab` of a counted table and each of its entries' id (or -1)."""
     if table.tokens == 0:
         raise CorpusError(EMPTY_CORPUS)
     # with errors="ignore" an invalid word can decode to any ASCII word: look at them all
@@ -164,7 +312,7 @@ def _count(source, config: TrainConfig, progress):
     vocab.raw_tokens = table.tokens
     vocab.pruned = table.prunes > 0
     vocab.truncated_words = table.truncated_words
-    return table, vocab, entry_ids
+    return vocab, entry_ids
 
 
 def _scan(source, table: TokenTable, stage: str, progress) -> None:
@@ -270,10 +418,11 @@ def _encode_fixed(source, words: List[str], config: TrainConfig, progress, entry
     if len(table) != len(words):
         raise CorpusError("the model's vocabulary has words containing whitespace or duplicates; "
                           "it cannot be matched against a text corpus")
-    table.start_encoding(np.arange(len(words), dtype=np.int32), config.max_sentence_length)
+    ids = np.arange(len(words), dtype=np.int32)
     if _use_disk(config, source.size // 2):       # about a unit per two bytes of text
-        return _encode_to_disk(entry or _anonymous_entry(config), source, table, progress,
-                               lambda: {"raw_tokens": table.tokens})
+        return _encode_to_disk(entry or _anonymous_entry(config), [source], [table], [ids],
+                               config, progress, {})
+    table.start_encoding(ids, config.max_sentence_length)
     _scan(source, table, "encode", progress)
     units, starts, line_start, n_words = table.take_encoded()
     return EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
