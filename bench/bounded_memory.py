@@ -41,13 +41,14 @@ def make_big(source: Path, copies: int, path: Path, echo=print) -> Path:
 
 
 def w2v_row(label: str, corpus: Path, cache: str, cache_dir: Path, logs: Path, threads: int,
-            timeout: float, echo) -> dict:
-    s = bench.Settings(epochs=1, threads=threads)
+            timeout: float, echo, min_count: int = 5) -> dict:
+    s = bench.Settings(epochs=1, threads=threads, min_count=min_count)
     argv = bench.tool_command("w2v", MODE, s, corpus, logs / f"{label}.bin") + [
         "--corpus-cache", cache, "--cache-dir", str(cache_dir)]
     m = bench.run_measured(argv, logs / f"{label}.log", timeout=timeout)
     phase = bench.w2v_training_phase(Path(m.log))
     row = {"tool": "w2v", "label": label, "corpus": str(corpus), "corpus_cache": cache,
+           "min_count": min_count,
            "ok": m.ok, "wall_s": m.wall_s, "peak_mb": m.peak_mb, "command": " ".join(argv), **phase}
     echo(f"[bounded] {label}: {'ok' if m.ok else 'FAILED'} {m.wall_s:.1f} s, peak "
          f"{m.peak_mb:.1f} MB, train {phase.get('train_words_per_s', 0) / 1e6:.2f} M words/s")
@@ -91,6 +92,12 @@ def main(argv=None) -> int:
     p.add_argument("--anchors", default="", help="comma-separated: c,gensim,fasttext")
     p.add_argument("--anchor-corpora", default="17M,70M")
     p.add_argument("--skip-big", action="store_true")
+    p.add_argument("--big-min-count", type=int, default=None,
+                   help="min-count for the big corpus [default: 5 x copies, which keeps the 70 M "
+                        "corpus's vocabulary: every count is multiplied by the copies]")
+    p.add_argument("--only", default=None, help="comma-separated corpus names to run (17M,70M,1G)")
+    p.add_argument("--ab", type=int, default=0,
+                   help="then alternate 70M memory / 70M disk-reused runs N times each (speed)")
     p.add_argument("--timeout", type=float, default=3600)
     p.add_argument("--out", default=None)
     a = p.parse_args(argv)
@@ -103,18 +110,31 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="w2v-bounded-"))
     logs = work / "logs"
     rows = []
+    big_min_count = a.big_min_count or 5 * a.copies
+    only = set(a.only.split(",")) if a.only else set(corpora)
     try:
         for name, path in corpora.items():
+            if name not in only:
+                continue
             caches = ["disk"] if name == "1G" else ["memory", "disk"]
+            mc = big_min_count if name == "1G" else 5
             for cache in caches:
                 cache_dir = work / f"cache-{name}"
                 shutil.rmtree(cache_dir, ignore_errors=True)
                 rows.append(w2v_row(f"w2v-{name}-{cache}", path, cache, cache_dir, logs,
-                                    a.threads, a.timeout, echo))
+                                    a.threads, a.timeout, echo, mc))
                 if cache == "disk":
                     rows.append(w2v_row(f"w2v-{name}-disk-reused", path, cache, cache_dir, logs,
-                                        a.threads, a.timeout, echo))
+                                        a.threads, a.timeout, echo, mc))
                 shutil.rmtree(cache_dir, ignore_errors=True)
+        if a.ab:
+            cache_dir = work / "cache-ab"
+            rows.append(w2v_row("w2v-70M-disk-ab-write", corpora["70M"], "disk", cache_dir, logs,
+                                a.threads, a.timeout, echo))
+            for i in range(a.ab):
+                for cache in ("memory", "disk"):
+                    rows.append(w2v_row(f"w2v-70M-{cache}-ab{i + 1}", corpora["70M"], cache,
+                                        cache_dir, logs, a.threads, a.timeout, echo))
         for tool in [t for t in a.anchors.split(",") if t]:
             for name in [c for c in a.anchor_corpora.split(",") if c]:
                 rows.append(anchor_row(tool, name, corpora[name], logs, a.threads, a.timeout, echo))
@@ -133,6 +153,13 @@ def main(argv=None) -> int:
         for label in ("w2v-1G-disk", "w2v-1G-disk-reused", "w2v-70M-disk-reused"):
             if base and by.get(label, {}).get("train_words_per_s"):
                 summary[f"speed_{label}_over_70M_memory"] = by[label]["train_words_per_s"] / base
+    ab = {c: [r["train_words_per_s"] for r in rows if r["label"].startswith(f"w2v-70M-{c}-ab")
+              and not r["label"].endswith("-write") and r.get("train_words_per_s")]
+          for c in ("memory", "disk")}
+    if ab["memory"] and ab["disk"]:
+        summary["ab_70M_train_words_per_s"] = ab
+        summary["ab_70M_disk_over_memory_mean"] = (sum(ab["disk"]) / len(ab["disk"])) / (
+            sum(ab["memory"]) / len(ab["memory"]))
     print(table(rows))
     print(json.dumps(summary, indent=2))
     if a.out:

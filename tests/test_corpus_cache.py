@@ -355,3 +355,19 @@ def test_an_error_in_one_part_stops_the_others(corpus, monkeypatch):
     corpus.write_bytes(data[:len(data) // 2] + b"\0" + data[len(data) // 2:])
     with pytest.raises(w2v.CorpusError, match="NUL byte"):
         w2v.vocab.build(str(corpus), TrainConfig(threads=3))
+
+
+def test_encoding_tables_shrink_to_the_vocabulary():
+    table = _text.TokenTable(1000, 0)
+    table.feed(b"a b c d a b a\nzz " + b"q" * 40 + b"\n")
+    table.finish()
+    words, _ = table.entries()
+    ids = np.array([{b"a": 0, b"b": 1, b"zz": 2}.get(w, -1) for w in words], np.int32)
+    kept = table.keep_only(ids)
+    assert len(table) == 3 and sorted(kept.tolist()) == [0, 1, 2]
+    assert table.lookup_count(b"c") == 0 and table.lookup_count(b"a") == 3
+    table.start_encoding(kept, 100)
+    table.feed(b"a c b d zz " + b"q" * 40 + b"\n")
+    table.finish()
+    units, starts, line_start, n_words = table.take_encoded()
+    assert units.tolist() == [0, 1, 2] and n_words == 3 and table.tokens == 6

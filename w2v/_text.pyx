@@ -420,6 +420,53 @@ cdef class TokenTable:
         self.tokens += other.tokens
         self.truncated_words += other.truncated_words
 
+    def keep_only(self, const int32_t[::1] entry_ids):
+        """Before encoding: drop every entry whose id is -1 and shrink the table to the
+        rest. A token the table lacks is skipped exactly like one whose id is -1, so
+        the encoding is unchanged, while the table shrinks from every distinct token
+        to the vocabulary. Returns the kept entries' ids (the new ``entry_ids``)."""
+        if self.encoding:
+            raise RuntimeError("keep_only: the table is encoding")
+        if entry_ids.shape[0] != self.n_entries:
+            raise ValueError("entry_ids must have one id per entry")
+        cdef int64_t i, kept = 0, arena_len = 0, capacity = MIN_CAPACITY
+        for i in range(self.n_entries):
+            if entry_ids[i] >= 0:
+                kept += 1
+                arena_len += self.records[i].length
+        out = np.empty(kept, dtype=np.int32)
+        cdef int32_t[::1] o = out
+        cdef unsigned char *arena = <unsigned char *> malloc(max(arena_len, 1))
+        if arena == NULL:
+            raise MemoryError()
+        kept = 0
+        arena_len = 0
+        for i in range(self.n_entries):
+            if entry_ids[i] < 0:
+                continue
+            memcpy(arena + arena_len, self.arena + self.records[i].offset, self.records[i].length)
+            self.hashes[kept] = self.hashes[i]
+            self.records[kept] = self.records[i]
+            self.records[kept].offset = arena_len
+            arena_len += self.records[i].length
+            o[kept] = entry_ids[i]
+            kept += 1
+        free(self.arena)
+        self.arena, self.arena_len, self.arena_cap = arena, arena_len, max(arena_len, 1)
+        self.n_entries = kept
+        cdef void *p = realloc(self.hashes, max(kept, 1) * sizeof(uint64_t))
+        if p != NULL:
+            self.hashes = <uint64_t *> p
+        p = realloc(self.records, max(kept, 1) * sizeof(Entry))
+        if p != NULL:
+            self.records = <Entry *> p
+        self.entries_cap = max(kept, 1)
+        while capacity < 2 * kept:
+            capacity *= 2
+        if self.rehash(capacity) != 0:
+            raise MemoryError()
+        return out
+
     def ids_of(self, TokenTable other, const int32_t[::1] entry_ids):
         """For each entry of ``other``: ``entry_ids`` of the same token here (-1 where
         this table lacks it), so that ``other`` can encode its part with the ids that

@@ -411,10 +411,10 @@ def _previous_line_start(line_start, s: int, window: int = 1 << 16) -> Optional[
     return None
 
 
-#: Units (about words) a thread trains in one call to the core: 8 MB of ids. After
+#: Units (about words) a thread trains in one call to the core: 2 MB of ids. After
 #: each block a corpus mapped from disk hands the pages it read back to the OS, so a
 #: run's resident memory does not grow with the corpus.
-BLOCK_UNITS = 1 << 22
+BLOCK_UNITS = 1 << 20
 
 
 def blocks(corpus: EncodedCorpus, first: int, last: int, units: Optional[int] = None):

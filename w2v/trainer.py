@@ -8,7 +8,6 @@ worker hit after all threads have stopped.
 """
 from __future__ import annotations
 
-import ctypes
 import math
 import threading
 import time
@@ -21,6 +20,7 @@ from .config import TrainConfig
 from .corpus import EncodedCorpus, blocks, shards
 from .errors import (ArgumentError, ConfigError, CorpusError, TrainingDiverged,
                      TrainingInterrupted, W2VError, shown)
+from .heap import return_freed_heap
 from .io import all_finite
 from .model import Model
 from .progress import BarReporter, ProgressReporter
@@ -193,7 +193,7 @@ def build_corpus(corpus, config: TrainConfig, reporter: Optional[ProgressReporte
     vocab, encoded = build(corpus, config, on_progress)
     reporter.end_stage()
     check_vocab(vocab, config)
-    _return_freed_heap()
+    return_freed_heap()
     return vocab, encoded
 
 
@@ -209,19 +209,6 @@ def _stage_progress(reporter: ProgressReporter, label: Callable[[str], str]):
         reporter.scan(done)
 
     return on_progress
-
-
-def _return_freed_heap() -> None:
-    """Hand freed heap pages back to the OS.
-
-    glibc keeps freed heap memory for reuse (about 10 MB after counting a 17 M-token
-    corpus, 3 MB after building the sampling tables), which would then sit beside the
-    weights for the whole run. A no-op where there is no ``malloc_trim`` (not glibc)."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return
-    trim(0)
 
 
 def check_vocab(vocab: Vocab, config: TrainConfig) -> None:
@@ -281,7 +268,7 @@ def core_trainer(model: Model, encoded: EncodedCorpus, total_words: int, start_a
         start_alpha=start_alpha, end_alpha=end_alpha, total_words=total_words, n_threads=n_threads,
         # one thread has nothing to contend with; the staged nodes are averaged in (1/threads)
         hot_rows=config.hot_nodes if (n_threads > 1 and config.hs) else 0)
-    _return_freed_heap()      # the tables' float64 intermediates
+    return_freed_heap()      # the tables' float64 intermediates
     return trainer, words_done, stop, stats
 
 

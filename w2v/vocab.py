@@ -20,6 +20,7 @@ from .cache import CacheEntry, MappedCorpus, TemporaryEntry, memory_available
 from .config import TrainConfig
 from .corpus import EncodedCorpus, TextSource, as_source, byte_shards
 from .errors import CorpusError
+from .heap import fix_mmap_threshold
 
 #: the error for a corpus without a single token
 EMPTY_CORPUS = "the corpus contains no words (it is empty or only whitespace)"
@@ -81,6 +82,9 @@ def build(corpus, config: TrainConfig, progress: Optional[Callable[[str, int, in
     tables, vocab, entry_ids = _count_parts(parts, config, progress)
     # each part encodes with its own table, its tokens given the merged table's ids
     ids = [entry_ids] + [tables[0].ids_of(t, entry_ids) for t in tables[1:]]
+    # encoding looks up only the vocabulary: every table shrinks to it (from every
+    # distinct token), which keeps the encoding pass's memory to the output
+    ids = [t.keep_only(i) for t, i in zip(tables, ids)]
     if _use_disk(config, packed_size(vocab.counts)):
         meta = {"vocab": {"words": vocab.words, "counts": vocab.counts.tolist(),
                           "raw_tokens": vocab.raw_tokens, "distinct_tokens": vocab.distinct_tokens,
@@ -119,6 +123,7 @@ def _run_parts(parts, work, stage: str, progress) -> None:
     if len(parts) == 1:
         work(0, parts[0], _ticker(stage, parts[0].size, progress))
         return
+    fix_mmap_threshold()                # the parts' tables grow in thread arenas
     done = [0] * len(parts)
     errors: List[BaseException] = []
     stop = threading.Event()
