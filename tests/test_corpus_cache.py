@@ -156,7 +156,8 @@ def test_standard_input_with_a_dash(tmp_path, corpus, cache):
     done = subprocess.run([sys.executable, "-m", "w2v", "train", "-", "-o", str(out), "-q",
                            "--size", "16", "--iter", "2", "--threads", "1", "--seed", "7",
                            "--min-count", "2", "--cache-dir", cache],
-                          input=corpus.read_bytes(), capture_output=True, timeout=300)
+                          input=corpus.read_bytes(), capture_output=True, timeout=300,
+                          cwd=tmp_path)       # not the checkout, whose w2v/ is uncompiled
     assert done.returncode == 0, done.stderr
     assert w2v.load(out).words == w2v.train(str(corpus), **SMALL).words
     assert os.listdir(cache) == []

@@ -472,12 +472,12 @@ def test_dev_stdout_honours_the_shells_append(tmp_path, vectors_file):
     log.write_text("EARLIER\n")
     with open(log, "ab") as out:
         subprocess.run([sys.executable, "-m", "w2v", "convert", str(vectors_file), "/dev/stdout",
-                        "--format", "txt"], stdout=out, check=True, timeout=120)
+                        "--format", "txt"], stdout=out, check=True, timeout=120, cwd=tmp_path)
     text = log.read_text()
     assert text.startswith("EARLIER\n") and text.count("\n") == len(w2v.load(vectors_file)) + 2
     piped = subprocess.run([sys.executable, "-m", "w2v", "convert", str(vectors_file),
                             "/dev/stdout", "--format", "txt"], stdout=subprocess.PIPE,
-                           check=True, timeout=120).stdout
+                           check=True, timeout=120, cwd=tmp_path).stdout
     assert piped.decode() == text[len("EARLIER\n"):]
     assert sorted(os.listdir(tmp_path)) == ["log.txt"]
 
@@ -601,11 +601,13 @@ def test_a_phrase_score_past_float_range_is_a_format_error(tmp_path, table):
 
 
 def test_submodules_are_attributes_of_the_package():
+    # (run from tests/: from the checkout's root, its uncompiled w2v/ would be imported)
     import importlib
     import subprocess
     import sys
     code = "import w2v; print(w2v.evaluate.__name__, w2v.classes.__name__, w2v.Vectors.__name__)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.abspath(__file__)))
     assert out.stdout.split() == ["w2v.evaluate", "w2v.classes", "Vectors"]
     assert importlib.import_module("w2v").io is w2v.io
 
