@@ -11,7 +11,7 @@ import os
 import click
 
 from .. import __version__
-from ..config import ClusterConfig, TrainConfig
+from ..config import CORPUS_CACHES, ClusterConfig, TrainConfig
 from ..errors import ConfigError, TrainingInterrupted
 from ..outputs import check_outputs
 from .errors import friendly_errors
@@ -85,7 +85,7 @@ def output_format(path: str, fmt: str | None) -> str:
 @click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
               help="CBOW hidden layer: mean or sum of the context vectors.")
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--corpus-cache", type=click.Choice(["auto", "memory", "disk"]), default="auto",
+@click.option("--corpus-cache", type=click.Choice(list(CORPUS_CACHES)), default="auto",
               show_default=True,
               help="Keep the encoded corpus in memory, or encode it to a cache on disk that "
                    "training maps (memory stays bounded; later runs on the same file reuse "

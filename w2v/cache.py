@@ -126,12 +126,9 @@ class CacheEntry:
         writer = EntryWriter(self, tmp, n_parts, offsets)
         try:
             yield writer
-        except BaseException:
+        finally:
             writer.close()
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        writer.close()
-        shutil.rmtree(tmp, ignore_errors=True)      # gone already when committed
+            shutil.rmtree(tmp, ignore_errors=True)  # gone already when committed
 
     def _remove_older(self) -> None:
         """Entries of the same corpus path but other contents or settings: stale."""
@@ -287,7 +284,7 @@ class MappedCorpus:
         if len(starts) == 0 or starts[0] != 0 or starts[-1] != len(self.arrays["units"]):
             raise ValueError("the sentence table does not span the units")
 
-    def release(self, corpus, first: int, last: int) -> None:
+    def release(self, first: int, last: int) -> None:
         """Drop the pages of sentences ``[first, last)`` (their units and sentence
         offsets) from resident memory; the page cache keeps them for the next epoch."""
         starts = self.arrays["sentence_starts"]

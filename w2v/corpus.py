@@ -279,7 +279,7 @@ def as_source(corpus, spool_dir: Optional[str] = None):
         return corpus
     if isinstance(corpus, (str, bytes, os.PathLike)):
         path = "/dev/stdin" if corpus in ("-", b"-") else as_path(corpus, "corpus")
-        if os.path.exists(path) and not os.path.isdir(path) and output_kind(path) == "stream":
+        if output_kind(path) == "stream":
             return SpooledSource(_stream_pieces(path), spool_dir, name=path)
         return TextSource(path)
     try:
@@ -319,7 +319,7 @@ class EncodedCorpus:
         their pages back to the OS (they stay in the page cache), so resident memory
         holds one block per thread, not the corpus. A no-op in memory."""
         if self.mapped is not None:
-            self.mapped.release(self, first, last)
+            self.mapped.release(first, last)
 
     @classmethod
     def from_ids(cls, ids, sentence_starts, line_start=None, raw_tokens=None) -> "EncodedCorpus":

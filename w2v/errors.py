@@ -18,6 +18,11 @@ def shown(value, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def described(value) -> str:
+    """The type and the :func:`shown` value, for "expected X, got ..." messages."""
+    return f"{type(value).__name__} {shown(value)}"
+
+
 class W2VError(Exception):
     """Base class of every error w2v raises deliberately."""
 

@@ -14,7 +14,6 @@ __all__ = ["return_freed_heap", "fix_mmap_threshold"]
 _M_MMAP_THRESHOLD = -3         # mallopt's parameter number (malloc.h)
 #: Allocations at least this large are mapped on their own and unmapped when freed.
 MMAP_THRESHOLD = 1 << 20
-_fixed = False
 
 
 def _libc():
@@ -39,10 +38,6 @@ def fix_mmap_threshold() -> None:
     grew a counting table kept up to 64 MiB of its freed top resident; malloc_trim
     does not trim a thread arena's top. Measured on the 17 M-token corpus with two
     counting threads: 11 MB that stayed resident through training."""
-    global _fixed
-    if _fixed:
-        return
     mallopt = getattr(_libc(), "mallopt", None)
     if mallopt is not None:
         mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-    _fixed = True

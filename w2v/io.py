@@ -217,8 +217,9 @@ def write_word2vec(path, words, matrix, binary: bool = True) -> None:
 def _refuse_non_finite(block: np.ndarray, start: int, words, path, what: str = "vector") -> None:
     """Saving NaN or infinity would write a file that no reader (ours included) accepts:
     refuse, naming the first bad row. The atomic write then leaves ``path`` as it was."""
-    if not all_finite(block):
-        i = start + int(np.flatnonzero(~np.isfinite(block.reshape(len(block), -1)).all(axis=1))[0])
+    i = first_non_finite_row(block)
+    if i is not None:
+        i += start
         name = f" ({words[i]!r})" if what == "vector" and i < len(words) else ""
         raise FormatError(f"cannot save {as_path(path)}: {what} row {i}{name} has a NaN or "
                           f"infinite value (the file could not be read back)")
@@ -416,20 +417,26 @@ def _decode_words(raw: List[bytes], errors: str, name: str, where) -> List[str]:
 
 def _check_finite(matrix: np.ndarray, words, name: str, where=None) -> None:
     where = where or (lambda i: f"word #{i + 1}")
-    if not all_finite(matrix):
-        i = int(np.flatnonzero(~np.isfinite(matrix).all(axis=1))[0])
+    i = first_non_finite_row(matrix)
+    if i is not None:
         raise FormatError(f"{name}: {where(i)} ({words[i]!r}) has a NaN or infinite value")
 
 
-def all_finite(a: np.ndarray, chunk_rows: int = 65536) -> bool:
-    """NaN/inf check without a full-size temporary (min/max propagate NaN)."""
+def first_non_finite_row(a: np.ndarray, chunk_rows: int = 65536) -> Optional[int]:
+    """The first row of ``a`` holding a NaN or infinity, or None; in chunks, without a
+    full-size temporary (min/max propagate NaN, so a clean chunk costs two reductions)."""
     if a.size == 0:
-        return True
+        return None
     for s in range(0, a.shape[0], chunk_rows):
-        c = a[s:s + chunk_rows]
+        c = np.asarray(a[s:s + chunk_rows])
         if not (math.isfinite(float(c.min())) and math.isfinite(float(c.max()))):
-            return False
-    return True
+            return s + int(np.flatnonzero(~np.isfinite(c.reshape(len(c), -1)).all(axis=1))[0])
+    return None
+
+
+def all_finite(a: np.ndarray) -> bool:
+    """No NaN or infinity anywhere in ``a`` (see :func:`first_non_finite_row`)."""
+    return first_non_finite_row(a) is None
 
 
 def _check_unique(words: List[str], name: str, where) -> None:
@@ -725,9 +732,8 @@ def _read_model(path, mmap="r", limit=None, unicode_errors="strict",
                 f.seek(block["offset"])
                 arr = np.fromfile(f, dtype=dtype, count=math.prod(shape)).reshape(shape)
                 arr = arr.astype(dtype.newbyteorder("="), copy=False)
-            if dtype.kind == "f" and not all_finite(arr):
-                bad = int(np.flatnonzero(~np.isfinite(np.asarray(arr)).all(
-                    axis=tuple(range(1, arr.ndim))))[0])
+            bad = first_non_finite_row(arr) if dtype.kind == "f" else None
+            if bad is not None:
                 raise FormatError(f"{name}: {key} row {bad} has a NaN or infinite value")
             if key == "counts" and arr.size and int(arr.min()) < 0:
                 raise FormatError(f"{name}: corrupt model file: negative word count")

@@ -26,7 +26,7 @@ import stat
 import tempfile
 from typing import Iterable, Iterator, Mapping, Optional, Tuple
 
-from .errors import ArgumentError, OutputError, shown
+from .errors import ArgumentError, OutputError, described, shown
 
 __all__ = ["atomic_write", "check_outputs", "output_kind", "as_path"]
 
@@ -40,7 +40,7 @@ def as_path(path, what: str = "path") -> str:
         path = os.fspath(path)
     except TypeError:
         raise ArgumentError(f"{what} must be a file path (str or os.PathLike), "
-                            f"got {type(path).__name__} {shown(path)}") from None
+                            f"got {described(path)}") from None
     if not path:
         raise ArgumentError(f"{what} is an empty string, not a file path")
     if "\0" in path:
@@ -72,9 +72,7 @@ def output_kind(path: str) -> str:
     followed."""
     try:
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return "new"
-    except OSError:                       # e.g. a dangling path component: let open() say
+    except OSError:                       # missing, or a dangling path component: open() says
         return "new"
     if stat.S_ISREG(mode):
         return "file"

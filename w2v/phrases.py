@@ -48,7 +48,7 @@ import numpy as np
 from ._phrases import PhraseApplier, PhraseCounter
 from .config import check_phrase_options
 from .corpus import ChunkSource, as_source
-from .errors import ArgumentError, ConfigError, CorpusError, FormatError, shown
+from .errors import ArgumentError, ConfigError, CorpusError, FormatError, described, shown
 from .outputs import as_path, atomic_write, check_outputs
 from .vocab import EMPTY_CORPUS
 
@@ -219,7 +219,7 @@ class Phrases:
         if not isinstance(tables, (list, tuple)) or not all(isinstance(t, PhraseTable)
                                                             for t in tables):
             raise ArgumentError(f"Phrases: tables must be a list of PhraseTable, got "
-                                f"{type(tables).__name__} {shown(tables)}")
+                                f"{described(tables)}")
         self.threshold = check_phrase_options(max(1, len(tables)), threshold, min_count, scoring,
                                               max_word_bytes=max_word_bytes)
         self.scoring = scoring
@@ -328,7 +328,7 @@ class Phrases:
             tokens = list(sentence)
         else:
             raise ArgumentError(f"apply: expected a sentence (a str, or a list of str tokens), "
-                                f"got {type(sentence).__name__} {shown(sentence)}")
+                                f"got {described(sentence)}")
         for table in self.tables:
             out: List[str] = []
             pending: Optional[str] = None
@@ -425,7 +425,7 @@ def _stage_progress(progress, stage: str, total: int):
         return None
     if not callable(progress):
         raise ArgumentError(f"progress: expected a function progress(stage, done, total), got "
-                            f"{type(progress).__name__} {shown(progress)}")
+                            f"{described(progress)}")
     done = 0
 
     def tick(n):

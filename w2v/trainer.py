@@ -19,7 +19,7 @@ from . import _core, tables
 from .config import TrainConfig
 from .corpus import EncodedCorpus, blocks, shards
 from .errors import (ArgumentError, ConfigError, CorpusError, TrainingDiverged,
-                     TrainingInterrupted, W2VError, shown)
+                     TrainingInterrupted, W2VError, described)
 from .heap import return_freed_heap
 from .io import all_finite
 from .model import Model
@@ -152,7 +152,7 @@ def _reporter(progress) -> ProgressReporter:
         return ProgressReporter()
     if not isinstance(progress, ProgressReporter):
         raise ArgumentError(f"progress: expected True, False or a w2v.progress.ProgressReporter, "
-                            f"got {type(progress).__name__} {shown(progress)}")
+                            f"got {described(progress)}")
     return progress
 
 
@@ -160,7 +160,7 @@ def _check_callbacks(callbacks) -> list:
     if callable(callbacks) or not isinstance(callbacks, (list, tuple)) \
             or not all(callable(cb) for cb in callbacks):
         raise ArgumentError(f"callbacks: expected a list of functions f(model, record), got "
-                            f"{type(callbacks).__name__} {shown(callbacks)}")
+                            f"{described(callbacks)}")
     return list(callbacks)
 
 

@@ -16,7 +16,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .config import int_argument
-from .errors import ArgumentError, ConfigError, FormatError, UnknownWordError, shown
+from .errors import ArgumentError, ConfigError, FormatError, UnknownWordError, described
 
 __all__ = ["Vectors", "parse_analogy", "top_k", "pca_2d", "plot_neighbours"]
 
@@ -60,9 +60,9 @@ class Vectors:
             if len(self.index) != len(self.words):
                 dup = next(w for i, w in enumerate(self.words) if self.index[w] != i)
                 raise FormatError(f"Vectors: duplicate word {dup!r}")
-            from .io import all_finite
-            if not all_finite(matrix):
-                row = int(np.flatnonzero(~np.isfinite(matrix).all(axis=1))[0])
+            from .io import first_non_finite_row
+            row = first_non_finite_row(matrix)
+            if row is not None:
                 raise FormatError(f"Vectors: the vector of {self.words[row]!r} (row {row}) has "
                                   f"a NaN or infinite value")
         self._unit: Optional[np.ndarray] = None
@@ -289,7 +289,7 @@ def _as_list(x, what: str) -> list:
     if isinstance(x, (list, tuple, np.ndarray)):
         return list(x)
     raise ArgumentError(f"{what}: expected a word (str), a vector or a list of them, "
-                        f"got {_describe(x)}")
+                        f"got {described(x)}")
 
 
 def _words(x, what: str, matrix=None) -> List[str]:
@@ -300,7 +300,7 @@ def _words(x, what: str, matrix=None) -> List[str]:
         hint = (" (use .matrix[i] for row i)"
                 if matrix is not None and isinstance(x, (int, np.integer, slice)) else "")
         raise ArgumentError(f"{what}: expected a word (str) or a list of words, got "
-                            f"{_describe(x)}{hint}")
+                            f"{described(x)}{hint}")
     return items
 
 
@@ -309,7 +309,7 @@ def _counts(counts) -> np.ndarray:
         result = np.asarray(counts, dtype=np.int64)
     except (TypeError, ValueError, OverflowError):
         raise ArgumentError(f"Vectors: counts must be integers below 2**63, got "
-                            f"{_describe(counts)}") from None
+                            f"{described(counts)}") from None
     if result.size and result.min() < 0:
         raise ArgumentError("Vectors: counts must not be negative")
     return result
@@ -326,7 +326,7 @@ def _as_vector(item, what: str) -> np.ndarray:
                                   f"(or one past float32's range)")
             return vector
     raise ArgumentError(f"{what}: expected a word (str) or a vector of real numbers, got "
-                        f"{_describe(item)}")
+                        f"{described(item)}")
 
 
 def as_vectors(obj, what: str = "vectors") -> "Vectors":
@@ -340,11 +340,7 @@ def as_vectors(obj, what: str = "vectors") -> "Vectors":
     if isinstance(getattr(obj, "wv", None), Vectors):
         return obj.wv
     raise ArgumentError(f"{what}: expected w2v Vectors, a model or a vectors file's path, got "
-                        f"{_describe(obj)}")
-
-
-def _describe(x) -> str:
-    return f"{type(x).__name__} {shown(x)}"
+                        f"{described(obj)}")
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -366,7 +362,7 @@ def parse_analogy(expression: str, vocabulary=()) -> Tuple[List[str], List[str]]
     the operators to use other hyphenated words."""
     if not isinstance(expression, str):
         raise ArgumentError(f"analogy: expected an expression such as 'king - man + woman', "
-                            f"got {_describe(expression)}")
+                            f"got {described(expression)}")
     if not expression.strip():
         raise ConfigError("analogy: empty expression; expected e.g. 'king - man + woman'")
     positive: List[str] = []

@@ -8,7 +8,6 @@ corpus always gives the same ids.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
@@ -85,15 +84,15 @@ def build(corpus, config: TrainConfig, progress: Optional[Callable[[str, int, in
     # encoding looks up only the vocabulary: every table shrinks to it (from every
     # distinct token), which keeps the encoding pass's memory to the output
     ids = [t.keep_only(i) for t, i in zip(tables, ids)]
-    if _use_disk(config, packed_size(vocab.counts)):
+    units = packed_size(vocab.counts)       # exact unless pruning undercounted
+    if _use_disk(config, units):
         meta = {"vocab": {"words": vocab.words, "counts": vocab.counts.tolist(),
                           "raw_tokens": vocab.raw_tokens, "distinct_tokens": vocab.distinct_tokens,
-                          "pruned": vocab.pruned, "truncated_words": vocab.truncated_words},
-                "raw_tokens": vocab.raw_tokens}
-        return vocab, _encode_to_disk(entry or _anonymous_entry(config), parts, tables, ids,
-                                      config, progress, meta, vocab.counts)
+                          "pruned": vocab.pruned, "truncated_words": vocab.truncated_words}}
+        return vocab, _encode_to_disk(entry or TemporaryEntry(config.cache_dir), parts, tables,
+                                      ids, config, progress, meta, units)
     return vocab, _encode_in_memory(parts, tables, ids, config, progress,
-                                    0 if vocab.pruned else packed_size(vocab.counts))
+                                    0 if vocab.pruned else units)
 
 
 #: A part of a file smaller than this is not worth a thread of its own.
@@ -169,13 +168,7 @@ def _count_parts(parts, config: TrainConfig, progress):
     """The counting pass over every part: returns the tables (the first holds the
     merged counts), the :class:`Vocab` and each merged entry's id."""
     tables = [TokenTable(config.max_word_bytes, config.max_vocab_size or 0) for _ in parts]
-
-    def count(k, part, tick):
-        for chunk in part.chunks(tick):
-            tables[k].feed(chunk)
-        tables[k].finish()
-
-    _run_parts(parts, count, "vocab", progress)
+    _run_parts(parts, lambda k, part, tick: _feed(part, tables[k], tick), "vocab", progress)
     for t in tables[1:]:
         tables[0].merge(t)
     return (tables,) + _vocab_of(tables[0], config)
@@ -233,8 +226,8 @@ def _use_disk(config: TrainConfig, units: int) -> bool:
 
 def _cache_entry(source, config: TrainConfig, settings: dict) -> Optional[CacheEntry]:
     """The cache entry of a corpus file (None for other sources, or in memory)."""
-    if config.corpus_cache == "memory" or type(source) is not TextSource or source.span != (
-            0, os.path.getsize(source.path)):
+    if (config.corpus_cache == "memory" or type(source) is not TextSource
+            or source.span != (0, source.size)):
         return None
     settings = dict(settings, max_word_bytes=config.max_word_bytes,
                     encoding_errors=config.encoding_errors,
@@ -242,37 +235,29 @@ def _cache_entry(source, config: TrainConfig, settings: dict) -> Optional[CacheE
     return CacheEntry(source.path, settings, config.cache_dir)
 
 
-def _anonymous_entry(config: TrainConfig) -> CacheEntry:
-    """A cache entry for a source that is not a plain file (sentences from Python, a
-    phrased corpus): used for this run only, removed with the corpus."""
-    return TemporaryEntry(config.cache_dir)
-
-
-def _encode_to_disk(entry, parts, tables, ids, config: TrainConfig, progress, meta,
-                    vocab_counts=None) -> EncodedCorpus:
-    """The encoding pass into a cache entry: each part drains its output after every
-    chunk into the entry's files (units at the part's exact offset when there are
-    several parts), then the entry is mapped."""
-    offsets = None
-    if len(parts) > 1:
-        offsets = _part_offsets(tables, ids, packed_size(vocab_counts)).tolist()
-
-    def encode(k, part, tick, sink):
-        tables[k].start_encoding(ids[k], config.max_sentence_length)
-        for chunk in part.chunks(tick):
-            tables[k].feed(chunk)
-            sink(*tables[k].drain_encoded())
-        tables[k].finish()
-        units, starts, line_start, n_words = tables[k].take_encoded()
-        sink(units, starts[:-1], line_start)
-        return n_words
+def _encode_to_disk(entry, parts, tables, ids, config: TrainConfig, progress, meta: dict,
+                    total_units: int = 0) -> EncodedCorpus:
+    """The encoding pass into a cache entry (an entry of its own for a source that is
+    not a plain file: :class:`TemporaryEntry`): each part drains its output after
+    every chunk into the entry's files (units at the part's exact offset, from
+    ``total_units``, when there are several parts), then the entry is mapped."""
+    offsets = _part_offsets(tables, ids, total_units).tolist() if len(parts) > 1 else None
 
     try:
         with entry.writer(len(parts), offsets) as writer:
-            _run_parts(parts, lambda k, part, tick: writer.record(
-                k, encode(k, part, tick, writer.sink(k))), "encode", progress)
-            writer.commit(meta() if callable(meta) else meta,
-                          raw_tokens=sum(t.tokens for t in tables))
+            def encode(k, part, tick):
+                sink = writer.sink(k)
+                tables[k].start_encoding(ids[k], config.max_sentence_length)
+                for chunk in part.chunks(tick):
+                    tables[k].feed(chunk)
+                    sink(*tables[k].drain_encoded())
+                tables[k].finish()
+                units, starts, line_start, n_words = tables[k].take_encoded()
+                sink(units, starts[:-1], line_start)
+                writer.record(k, n_words)
+
+            _run_parts(parts, encode, "encode", progress)
+            writer.commit(meta, raw_tokens=sum(t.tokens for t in tables))
         found = entry.open()
     except OSError as e:
         raise CorpusError(f"cannot write the corpus cache in {entry.root}: {e.strerror or e}; "
@@ -321,9 +306,7 @@ def _vocab_of(table: TokenTable, config: TrainConfig):
 
 
 def _scan(source, table: TokenTable, stage: str, progress) -> None:
-    for chunk in source.chunks(_ticker(stage, source.size, progress)):
-        table.feed(chunk)
-    table.finish()
+    _feed(source, table, _ticker(stage, source.size, progress))
 
 
 def _ticker(stage: str, total: int, progress):
@@ -425,8 +408,8 @@ def _encode_fixed(source, words: List[str], config: TrainConfig, progress, entry
                           "it cannot be matched against a text corpus")
     ids = np.arange(len(words), dtype=np.int32)
     if _use_disk(config, source.size // 2):       # about a unit per two bytes of text
-        return _encode_to_disk(entry or _anonymous_entry(config), [source], [table], [ids],
-                               config, progress, {})
+        return _encode_to_disk(entry or TemporaryEntry(config.cache_dir), [source], [table],
+                               [ids], config, progress, {})
     table.start_encoding(ids, config.max_sentence_length)
     _scan(source, table, "encode", progress)
     units, starts, line_start, n_words = table.take_encoded()
