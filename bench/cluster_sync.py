@@ -1,5 +1,8 @@
 """Cluster sync costs on a local Ray cluster, and what they project to on real networks.
 
+It measures rounds at a fixed period in seconds (``sync_words=0``); the accuracy
+of the default lockstep rounds is bench/cluster_accuracy.py's.
+
 For each (workers, dim) it trains on a local cluster (one thread per worker) and
 reads the run's sync figures: rounds, bytes per round, seconds per round (all,
 and the local part: packing and applying rows), the fraction of the run a worker
@@ -71,7 +74,8 @@ def main(argv=None) -> int:
             for dim in map(int, args.dims.split(",")):
                 t = time.perf_counter()
                 m = w2v.train(corpus, cluster="local", workers=n, threads_per_worker=1, size=dim,
-                              epochs=args.epochs, sync_period=args.sync_period, sync_backend=backend)
+                              epochs=args.epochs, sync_words=0, sync_period=args.sync_period,
+                              sync_backend=backend)
                 wall = time.perf_counter() - t
                 c = m.history[-1]["cluster"]
                 row = {"backend": backend, "workers": n, "dim": dim, "wall_s": wall,
@@ -96,7 +100,7 @@ def main(argv=None) -> int:
         quality = {}
         for name, kw in (("1x2", dict(threads=2)),
                          ("2x1", dict(cluster="local", workers=2, threads_per_worker=1,
-                                      sync_period=args.sync_period))):
+                                      sync_words=0, sync_period=args.sync_period))):
             t = time.perf_counter()
             m = w2v.train(corpus, epochs=5, **kw)
             acc = evaluate_analogies(m.wv, qpath, restrict_vocab=30000)

@@ -112,8 +112,13 @@ def output_format(path: str, fmt: str | None) -> str:
               help="With --cluster: worker processes (one per node).")
 @click.option("--threads-per-worker", type=int, default=None,
               help="With --cluster: training threads of each worker [default: --threads].")
+@click.option("--sync-words", type=int, default=65536, show_default=True,
+              help="With --cluster: words all workers together train between sync rounds "
+                   "(each waits for every round); fewer words, closer to one machine's "
+                   "accuracy, more rounds. 0: sync every --sync-period seconds instead, "
+                   "training through the rounds.")
 @click.option("--sync-period", type=float, default=0.5, show_default=True,
-              help="With --cluster: seconds between row-averaging rounds.")
+              help="With --cluster and --sync-words 0: seconds between sync rounds.")
 @click.option("--sync-rows", type=int, default=1024, show_default=True,
               help="With --cluster: most frequent rows synced every round; rarer rows in "
                    "tiers twice as large, half as often.")
@@ -127,15 +132,15 @@ def output_format(path: str, fmt: str | None) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @friendly_errors
 def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_interrupt,
-          cluster, workers, threads_per_worker, sync_period, sync_rows, sync_backend, sync_rule,
-          **options):
+          cluster, workers, threads_per_worker, sync_words, sync_period, sync_rows, sync_backend,
+          sync_rule, **options):
     """Train vectors on CORPUS (a text file, one sentence per line; .gz/.bz2/.xz too; a
     pipe, or - for standard input, is first copied to the cache folder)."""
     from ..trainer import resume, train as train_model
 
     config = TrainConfig.from_options(sg=not cbow, **options)   # validates every option
-    cluster_options = dict(workers=workers, sync_period=sync_period, sync_rows=sync_rows,
-                           sync_backend=sync_backend, sync_rule=sync_rule,
+    cluster_options = dict(workers=workers, sync_words=sync_words, sync_period=sync_period,
+                           sync_rows=sync_rows, sync_backend=sync_backend, sync_rule=sync_rule,
                            threads_per_worker=threads_per_worker or options["threads"])
     ClusterConfig(address=cluster or "local", **cluster_options).validate()   # even unused
     if cluster is None:

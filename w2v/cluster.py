@@ -11,13 +11,23 @@ belongs to the shard holding its first byte). The run goes:
    out once, through the object store.
 2. **Encode.** Each worker encodes its shard to ids, exactly as one machine would.
 3. **Train.** Every worker starts from the same seeded weights
-   (:func:`w2v.trainer.init_model`). Every ``sync_period`` seconds the workers
-   meet in a sync round: they exchange their word counts (so the learning rate
-   follows the global count) and average the round's rows (:mod:`w2v.rowsync`:
-   frequent words every round, rarer ones in sparser tiers). Training threads keep
-   running while a round is in flight. A worker whose shard is done keeps joining
-   rounds until every worker is done; then all rows are averaged in blocks, so
-   every rank ends the epoch with the same model.
+   (:func:`w2v.trainer.init_model`). The workers meet in sync rounds: they
+   exchange their word counts (so the learning rate follows the global count)
+   and combine the round's rows (:mod:`w2v.rowsync`: frequent words every round,
+   rarer ones in sparser tiers). By default a round comes every ``sync_words``
+   words the workers train together (each its share) and the threads wait for
+   it (:class:`w2v.trainer.RoundThreads`), so the rows every rank trains against
+   miss exactly that many words of the others' updates, however loaded the
+   machines are; the run does not depend on timing (with one thread per worker
+   it is reproducible bit for bit). That staleness, not the number of workers,
+   is what costs accuracy: about 64 K words keeps 2 to 8 workers within half a
+   point of one machine's analogy accuracy (bench/README.md, "Cluster accuracy"). With ``sync_words=0`` a
+   round comes every ``sync_period`` seconds and the threads train through it:
+   faster on busy networks, but the staleness then grows with the machines'
+   speed, which costs accuracy (bench/README.md, "Cluster accuracy"). A worker
+   whose shard is done keeps joining rounds until every worker is done; then
+   all rows are combined in blocks, so every rank ends the epoch with the same
+   model.
 
 The control plane (counts, done flags, stop and abort) is a small async actor,
 :class:`Coordinator`. The rows travel through Ray's object store (each worker
@@ -336,81 +346,46 @@ class ShardWorker:
         self._gloo = _GlooExchange(_import_ray(), self.coordinator, self.rank, self.n, group)
 
     def train(self, vocab: tuple, words_per_epoch: int) -> dict:
-        ray = _import_ray()
-        from .trainer import EpochThreads, check_weights_finite, core_trainer, init_model
+        from .trainer import check_weights_finite, core_trainer, init_model
         from .vocab import Vocab
         config, cluster = self.config, self.cluster
         words, counts = vocab
         model = init_model(config, Vocab(words=list(words), counts=np.asarray(counts)))
-        T = cluster.threads_per_worker
         epochs = config.epochs
-        stride = _core.Trainer.stats_slot_stride()
-        trainer, words_done, stop, stats = core_trainer(
+        self.trainer, self.words_done, self.stop, self.stats = core_trainer(
             model, self.encoded, words_per_epoch * epochs, config.start_alpha, config.end_alpha)
-        bounds = shards(self.encoded, T)
-        sync = RowSync([model.input_vectors, model.output_ns, model.output_hs],
-                       [False, False, True], base=cluster.sync_rows, rule=cluster.sync_rule)
-        exchange = getattr(self, "_gloo", None) or _ObjectStoreExchange(ray, self.coordinator,
-                                                                       self.rank, self.n)
-        own_seen_by_others = 0      # other ranks' words already added to words_done
+        self.bounds = shards(self.encoded, cluster.threads_per_worker)
+        self.sync = RowSync([model.input_vectors, model.output_ns, model.output_hs],
+                            [False, False, True], base=cluster.sync_rows, rule=cluster.sync_rule)
+        self.exchange = getattr(self, "_gloo", None) or _ObjectStoreExchange(
+            _import_ray(), self.coordinator, self.rank, self.n)
+        self.own_seen_by_others = 0      # other ranks' words already added to words_done
+        self.round_no = 0
+        self.sync_seconds = 0.0
+        self.sync_local = 0.0            # of which packing and applying rows (the rest: the exchange)
+        self.sync_floats = 0
         epochs_out = []
-        round_no = 0
-        sync_seconds = 0.0
-        sync_local = 0.0            # of which packing and applying rows (the rest: the exchange)
-        sync_rounds = 0
-        sync_floats = 0
         start = time.perf_counter()
         stopped = False
         diverged = None
         for e in range(epochs):
-            stats[:] = 0.0
+            self.stats[:] = 0.0
             epoch_start = time.perf_counter()
-            threads = EpochThreads(trainer, self.encoded, bounds, stop, config.seed, e,
-                                   thread_base=self.rank * T)
-            threads.start()
             try:
-                while True:
-                    threads.join(cluster.sync_period)
-                    if threads.errors:
-                        raise threads.errors[0]
-                    t0 = time.perf_counter()
-                    snapshot = sync.gather(round_no)
-                    t1 = time.perf_counter()
-                    own = int(words_done[0]) - own_seen_by_others
-                    info = {"words": own, "done": not threads.alive(), "epoch": e + 1,
-                            "loss": float(stats[0::stride].sum()),
-                            "examples": float(stats[1::stride].sum())}
-                    result, total = exchange.round(("r", e, round_no), info, snapshot)
-                    t2 = time.perf_counter()
-                    sync.apply(total, self.n, round_no)
-                    sync_local += (t1 - t0) + (time.perf_counter() - t2)
-                    others = result["words"] - own
-                    _core.add_words_done(words_done, others - own_seen_by_others)
-                    own_seen_by_others = others
-                    round_no += 1
-                    sync_rounds += 1
-                    sync_floats += snapshot.size
-                    sync_seconds += time.perf_counter() - t0
-                    if result["stop"]:
-                        stopped = True
-                        threads.halt()
-                        break
-                    if result["all_done"]:
-                        break
-                threads.join()
+                if cluster.sync_words:
+                    threads, stopped = self._lockstep_epoch(e)
+                else:
+                    threads, stopped = self._timed_epoch(e)
             except BaseException as exc:
-                threads.halt()
                 if not isinstance(exc, ClusterError):
                     self.coordinator.abort.remote(f"worker {self.rank} on {self.host()} failed: "
                                                   f"{_first_line(exc)}")
                 raise
-            if threads.errors:
-                raise threads.errors[0]
             t0 = time.perf_counter()
-            for b, block in enumerate(sync.row_blocks(FULL_SYNC_BLOCK_FLOATS)):
-                snapshot = sync.gather(block=block)
-                _, total = exchange.round(("full", e, b), {"words": 0, "done": True}, snapshot)
-                sync.apply(total, self.n, block=block, exact=True)
+            for b, block in enumerate(self.sync.row_blocks(FULL_SYNC_BLOCK_FLOATS)):
+                snapshot = self.sync.gather(block=block)
+                _, total = self.exchange.round(("full", e, b), {"words": 0, "done": True}, snapshot)
+                self.sync.apply(total, self.n, block=block, exact=True)
             full_seconds = time.perf_counter() - t0
             loss, examples, words = threads.totals()
             epochs_out.append({"loss": loss, "examples": examples, "words": words,
@@ -422,7 +397,7 @@ class ShardWorker:
                 diverged = str(exc)
             if stopped or diverged:
                 break
-        exchange.close()
+        self.exchange.close()
         elapsed = time.perf_counter() - start
         arrays = [model.input_vectors, model.output_ns, model.output_hs]
         digest = hashlib.sha256()
@@ -431,13 +406,81 @@ class ShardWorker:
                 digest.update(a.tobytes())
         out = {"rank": self.rank, "epochs": epochs_out, "stopped": stopped, "diverged": diverged,
                "seconds": elapsed,
-               "sync_seconds": sync_seconds, "sync_local_seconds": sync_local,
-               "sync_rounds": sync_rounds,
-               "sync_floats_per_round": sync_floats / max(sync_rounds, 1),
-               "digest": digest.hexdigest(), "raw_words": int(words_done[0])}
+               "sync_seconds": self.sync_seconds, "sync_local_seconds": self.sync_local,
+               "sync_rounds": self.round_no,
+               "sync_floats_per_round": self.sync_floats / max(self.round_no, 1),
+               "digest": digest.hexdigest(), "raw_words": int(self.words_done[0])}
         if self.rank == 0:
             out["arrays"] = arrays
         return out
+
+    def _lockstep_epoch(self, e: int):
+        """A round every ``sync_words / workers`` words of this worker: its threads train
+        their next block and stop, and the rows are synced exactly (no thread is
+        writing), so the rows a rank trains against miss exactly the ranks' last
+        blocks, ``sync_words`` words in all, however slow the machines are."""
+        from .trainer import RoundThreads
+        T = self.cluster.threads_per_worker
+        threads = RoundThreads(self.trainer, self.encoded, self.bounds, self.stop, self.config.seed,
+                               e, thread_base=self.rank * T,
+                               units=max(1, self.cluster.sync_words // (self.n * T)))
+        while True:
+            if not threads.done():
+                threads.train_round()
+            result = self._round(e, threads.done(), exact=True)
+            if result["stop"]:
+                return threads, True
+            if result["all_done"]:
+                return threads, False
+
+    def _timed_epoch(self, e: int):
+        """Rounds every ``sync_period`` seconds while the threads keep training."""
+        from .trainer import EpochThreads
+        T = self.cluster.threads_per_worker
+        threads = EpochThreads(self.trainer, self.encoded, self.bounds, self.stop, self.config.seed,
+                               e, thread_base=self.rank * T)
+        threads.start()
+        try:
+            while True:
+                threads.join(self.cluster.sync_period)
+                if threads.errors:
+                    raise threads.errors[0]
+                result = self._round(e, not threads.alive(), exact=False)
+                if result["stop"]:
+                    threads.halt()
+                    return threads, True
+                if result["all_done"]:
+                    break
+            threads.join()
+        except BaseException:
+            threads.halt()
+            raise
+        if threads.errors:
+            raise threads.errors[0]
+        return threads, False
+
+    def _round(self, e: int, done: bool, exact: bool) -> dict:
+        """One sync round: the tiers of this round's rows, and the global word count
+        (so every rank's learning rate follows the words all ranks trained)."""
+        stride = _core.Trainer.stats_slot_stride()
+        t0 = time.perf_counter()
+        snapshot = self.sync.gather(self.round_no)
+        t1 = time.perf_counter()
+        own = int(self.words_done[0]) - self.own_seen_by_others
+        info = {"words": own, "done": done, "epoch": e + 1,
+                "loss": float(self.stats[0::stride].sum()),
+                "examples": float(self.stats[1::stride].sum())}
+        result, total = self.exchange.round(("r", e, self.round_no), info, snapshot)
+        t2 = time.perf_counter()
+        self.sync.apply(total, self.n, self.round_no, exact=exact)
+        self.sync_local += (t1 - t0) + (time.perf_counter() - t2)
+        others = result["words"] - own
+        _core.add_words_done(self.words_done, others - self.own_seen_by_others)
+        self.own_seen_by_others = others
+        self.round_no += 1
+        self.sync_floats += snapshot.size
+        self.sync_seconds += time.perf_counter() - t0
+        return result
 
 
 # -- the driver ---------------------------------------------------------------------------
@@ -606,7 +649,8 @@ class _Run:
             "words_per_sec": words / seconds if seconds > 0 else 0.0,
             "threads": cluster.workers * cluster.threads_per_worker,
             "cluster": {"workers": cluster.workers, "threads_per_worker": cluster.threads_per_worker,
-                        "sync_backend": cluster.sync_backend, "sync_period": cluster.sync_period,
+                        "sync_backend": cluster.sync_backend, "sync_words": cluster.sync_words,
+                        "sync_period": cluster.sync_period,
                         "sync_rows": cluster.sync_rows, "sync_rule": cluster.sync_rule,
                         "sync_rounds": results[0]["sync_rounds"],
                         "sync_seconds_per_round": [r["sync_seconds"] / max(r["sync_rounds"], 1)

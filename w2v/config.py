@@ -198,7 +198,8 @@ class ClusterConfig:
     address: str = "local"
     workers: int = 2
     threads_per_worker: int = 1
-    sync_period: float = 0.5          # seconds between row-averaging rounds
+    sync_words: int = 65536           # words all workers together train between rounds (0: sync_period)
+    sync_period: float = 0.5          # with sync_words=0: seconds between rounds, trained through
     sync_rows: int = 1024             # rows synced every round (tier 0); rarer tiers less often
     sync_backend: str = "auto"
     sync_rule: str = "adaptive"       # how rows combine: adaptive, sum or mean (see w2v.rowsync)
@@ -212,7 +213,7 @@ class ClusterConfig:
         need(isinstance(self.address, str) and self.address.strip() != "", "cluster",
              f"must be a Ray address (auto, host:port, ray://host:port) or 'local', got {shown(self.address)}")
         for name, (low, high) in (("workers", (1, 4096)), ("threads_per_worker", (1, 1024)),
-                                  ("sync_rows", (1, 2 ** 31 - 1)),
+                                  ("sync_rows", (1, 2 ** 31 - 1)), ("sync_words", (0, 2 ** 40)),
                                   ("object_store_mb", (80, 1 << 30))):
             value = getattr(self, name)
             need(_is_int(value) and low <= value <= high, name,

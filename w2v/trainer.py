@@ -31,8 +31,8 @@ POLL_SECONDS = 0.2
 
 
 #: :func:`train` options that shape a cluster run rather than the model
-CLUSTER_OPTIONS = ("workers", "threads_per_worker", "sync_period", "sync_rows", "sync_backend",
-                   "sync_rule", "object_store_mb")
+CLUSTER_OPTIONS = ("workers", "threads_per_worker", "sync_words", "sync_period", "sync_rows",
+                   "sync_backend", "sync_rule", "object_store_mb")
 
 
 def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), cluster=None,
@@ -60,9 +60,10 @@ def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), cluster
         (``auto``, ``host:6379``, ``ray://host:10001``) or ``local`` for a local
         cluster of worker processes. Then ``workers`` is the number of worker
         processes (one per node) and ``threads_per_worker`` their threads;
-        ``sync_period`` (seconds), ``sync_rows``, ``sync_backend`` (``auto``,
-        ``objstore`` or ``gloo``), ``sync_rule`` and ``object_store_mb`` tune the row averaging (see
-        :mod:`w2v.cluster`).
+        ``sync_words`` (words all workers together train between sync rounds;
+        0 for rounds every ``sync_period`` seconds instead), ``sync_rows``,
+        ``sync_backend`` (``auto``, ``objstore`` or ``gloo``), ``sync_rule`` and
+        ``object_store_mb`` tune the row averaging (see :mod:`w2v.cluster`).
 
     Raises :class:`ConfigError` for impossible options (before any work),
     :class:`CorpusError` for an unusable corpus and :class:`TrainingInterrupted`
@@ -383,6 +384,66 @@ class EpochThreads:
 
     def totals(self) -> tuple:
         """(loss, examples, words) summed over the threads that finished."""
+        done = [r for r in self.results if r is not None]
+        return tuple(sum(r[i] for r in done) for i in range(3))
+
+
+class RoundThreads:
+    """One epoch's shards trained in lockstep rounds, for a cluster worker that syncs
+    every ``units`` words with no thread running.
+
+    ``train_round()`` trains the next block of about ``units`` packed units of every
+    thread's shard (one thread per shard, all joined before it returns); ``done()``
+    says whether every shard is finished. The RNG and totals carry over from block
+    to block, so one thread trains exactly what :class:`EpochThreads` would; what
+    differs is only when the other ranks' rows arrive."""
+
+    def __init__(self, trainer, encoded: EncodedCorpus, bounds, stop, seed: int,
+                 epoch_index: int, thread_base: int, units: int):
+        self.trainer, self.encoded, self.stop = trainer, encoded, stop
+        n = len(bounds) - 1
+        self.parts = [blocks(encoded, int(bounds[k]), int(bounds[k + 1]), units) for k in range(n)]
+        self.seeds = [_core.thread_seed(seed, thread_base + k, epoch_index) for k in range(n)]
+        self.carry: List[Optional[tuple]] = [None] * n
+        self.results: List[Optional[tuple]] = [None] * n
+        self.rounds = 0
+        self.stopped = False
+
+    def done(self) -> bool:
+        return self.stopped or all(self.rounds >= len(p) for p in self.parts)
+
+    def train_round(self) -> None:
+        i = self.rounds
+        self.rounds += 1
+        errors: List[BaseException] = []
+
+        def work(k: int) -> None:
+            try:
+                first, last = self.parts[k][i]
+                loss, examples, words, stopped, self.carry[k] = self.trainer.run_shard(
+                    k, self.seeds[k], first, last, self.carry[k],
+                    last_block=i == len(self.parts[k]) - 1)
+                self.encoded.release(first, last)
+                self.results[k] = (loss, examples, words)
+                self.stopped |= bool(stopped)
+            except BaseException as exc:  # re-raised on the calling thread
+                errors.append(exc)
+                self.stop[0] = 1
+
+        active = [k for k, p in enumerate(self.parts) if i < len(p)]
+        if len(active) == 1:
+            work(active[0])           # the core releases the GIL: no thread needed
+        else:
+            threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in active]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
+
+    def totals(self) -> tuple:
+        """(loss, examples, words) summed over the shards so far."""
         done = [r for r in self.results if r is not None]
         return tuple(sum(r[i] for r in done) for i in range(3))
 
