@@ -1,0 +1,67 @@
+"""Training speed of two builds of w2v, interleaved in one invocation (A B A B ...).
+
+Each tree must hold a built checkout (``python setup.py build_ext --inplace``).
+Every run trains one mode for one epoch in a fresh process with that tree first
+on ``sys.path`` and reports the training loop's words/s (the model history's
+``train`` record); the table gives each tree's median and the B/A ratio, with the
+spread of the per-pair ratios. A core change should leave the ratio within that
+spread:
+
+    python bench/ab_speed.py --a /tmp/before --b . --tokens 4e6 --repeat 3
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+MODES = {"cbow-ns": dict(sg=False), "sg-ns": dict(sg=True),
+         "cbow-hs": dict(sg=False, hs=True, negative=0), "sg-hs": dict(sg=True, hs=True, negative=0)}
+RUN = ("import json, sys, w2v; m = w2v.train(sys.argv[1], epochs=1, seed=1, threads=int(sys.argv[2]), "
+       "**json.loads(sys.argv[3])); r = m.history[-1]; "
+       "print(json.dumps({'words_per_sec': r['words_per_sec'], 'where': w2v.__file__}))")
+
+
+def run(tree: str, corpus: str, threads: int, mode: str) -> float:
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
+    out = subprocess.run([sys.executable, "-c", RUN, corpus, str(threads), json.dumps(MODES[mode])],
+                         capture_output=True, text=True, env=env, cwd=os.path.abspath(tree), check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    if not r["where"].startswith(os.path.abspath(tree)):
+        raise SystemExit(f"{tree}: imported w2v from {r['where']}")
+    return r["words_per_sec"]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--a", required=True, help="the 'before' tree")
+    ap.add_argument("--b", required=True, help="the 'after' tree")
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--tokens", default="4e6")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    from bench import prepare_corpus
+    corpus = str(prepare_corpus(None, tokens=int(float(args.tokens))).path)
+    print("| mode | A words/s (median) | B words/s (median) | B/A | per-pair B/A range |")
+    print("|---|---|---|---|---|")
+    for mode in args.modes.split(","):
+        a, b = [], []
+        for _ in range(args.repeat):
+            a.append(run(args.a, corpus, args.threads, mode))
+            b.append(run(args.b, corpus, args.threads, mode))
+        ratios = [y / x for x, y in zip(a, b)]
+        print(f"| {mode} | {statistics.median(a) / 1e6:.3f} M | {statistics.median(b) / 1e6:.3f} M | "
+              f"{statistics.median(b) / statistics.median(a):.3f} | {min(ratios):.3f}-{max(ratios):.3f} |",
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
