@@ -38,6 +38,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from .config import ENCODING_ERRORS
 from .errors import ArgumentError, ConfigError, FormatError, shown
 from .outputs import as_path, atomic_write, output_kind
 
@@ -60,7 +61,6 @@ _MAX_JSON_HEADER = 64 << 20
 # so they mean a corrupt header; real files have far smaller ones
 _MAX_WORDS = 2 ** 63 - 1
 _MAX_DIM = 2 ** 48
-_UNICODE_ERRORS = ("strict", "replace", "ignore")
 _TEXT_BLOCK_ROWS = 2000
 
 
@@ -123,8 +123,8 @@ def _check_options(fmt, unicode_errors, limit, mmap=True) -> None:
         raise ConfigError(f"mmap must be True or False, got {shown(mmap)}")
     if fmt is not None and fmt not in FORMATS:
         raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {shown(fmt)}")
-    if unicode_errors not in _UNICODE_ERRORS:
-        raise ConfigError(f"unicode_errors must be one of {', '.join(_UNICODE_ERRORS)}, "
+    if unicode_errors not in ENCODING_ERRORS:
+        raise ConfigError(f"unicode_errors must be one of {', '.join(ENCODING_ERRORS)}, "
                           f"got {shown(unicode_errors)}")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise ConfigError(f"limit must be a non-negative integer, got {shown(limit)}")
