@@ -201,12 +201,11 @@ def _hs_trainer(model, encoded, tabs, **staging):
     stats = np.zeros(2 * _core.Trainer.stats_slot_stride(), dtype=np.float64)
     cfg = model.config
     return _core.Trainer(
-        model.input_vectors, None, model.output_hs, None, None, tabs.paths, tabs.path_starts,
-        encoded.units, encoded.sentence_starts, words_done, stop, stats,
-        sg=cfg.sg, cbow_mean=True, negative=0, hs=True, window=cfg.window, shrink_window=True,
-        compute_loss=True, sg_batch=True, max_sentence_length=cfg.max_sentence_length,
-        start_alpha=cfg.start_alpha, end_alpha=cfg.end_alpha, total_words=encoded.n_words,
-        n_threads=2, **staging)
+        (model.input_vectors, None, model.output_hs), tabs, encoded, (words_done, stop, stats),
+        dict(sg=cfg.sg, cbow_mean=True, negative=0, hs=True, window=cfg.window,
+             shrink_window=True, compute_loss=True, sg_batch=True,
+             max_sentence_length=cfg.max_sentence_length, start_alpha=cfg.start_alpha,
+             end_alpha=cfg.end_alpha, total_words=encoded.n_words, n_threads=2, **staging))
 
 
 @pytest.mark.parametrize("sg", [False, True])
@@ -219,9 +218,9 @@ def test_staged_hot_nodes_add_up_to_the_plain_updates(planted_small, sg):
     tabs = engine.SamplingTables(v.counts, cfg)
     results = {}
     start = (np.random.default_rng(0).random((len(v) - 1, 16)) * 0.1).astype(np.float32)
-    for name, staging in (("plain", dict(hot_rows=0)),
-                          ("summed", dict(hot_rows=len(v) - 1, hot_share=1.0)),
-                          ("halved", dict(hot_rows=len(v) - 1, hot_share=0.5))):
+    for name, staging in (("plain", dict(hot_nodes=0)),
+                          ("summed", dict(hot_nodes=len(v) - 1, hot_share=1.0)),
+                          ("halved", dict(hot_nodes=len(v) - 1, hot_share=0.5))):
         model = engine.init_model(cfg, v)
         model.output_hs[:] = start
         t = _hs_trainer(model, enc, tabs, **staging)

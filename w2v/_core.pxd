@@ -49,7 +49,7 @@ cdef struct Weights:
     float *output_ns        # NULL when negative sampling is off
     float *output_hs        # NULL when hierarchical softmax is off
     Py_ssize_t dim
-    # A thread's staged copies of the hottest Huffman nodes (see "Hot rows" above);
+    # A thread's staged copies of the hottest Huffman nodes (see "Hot nodes" in _core.pyx);
     # hot_first_node = n_nodes when staging is off (one thread, and the test hooks).
     int64_t hot_first_node    # Huffman nodes [hot_first_node, n_nodes) (nearest the root)
     int64_t n_nodes

@@ -63,13 +63,13 @@ counter with an atomic add every ``PUBLISH_EVERY`` words; the learning rate is
 derived from that global count. A shared stop flag is polled once per
 sentence so Ctrl-C stops every thread promptly.
 
-Hot rows
---------
+Hot nodes
+---------
 Every hierarchical-softmax example writes the root of the Huffman tree and
 the nodes just below it. With several threads those rows bounce between the
 cores' caches on every write, enough to make cbow-hs slower on 2 threads than
 on 1 (bench/README.md). So each thread updates private copies of the
-``hot_rows`` nodes nearest the root (``hot_hs``) and, every ``hot_sync_every``
+``hot_nodes`` nodes nearest the root (``hot_hs``) and, every ``hot_sync_every``
 centre words, adds ``hot_share`` (1/threads) of its change since the last sync
 to the shared rows and reloads them (``sync_block``). Averaging the threads' changes in, rather than summing
 them, cannot overshoot (summing diverged at 8-16 threads). Staging the rows of
@@ -330,13 +330,13 @@ cdef inline void sync_block(float *shared, float *mine, float *base, Py_ssize_t 
         base[i] = v
 
 
-cdef void sync_hot_rows(const Weights *w) noexcept nogil:
+cdef void sync_hot_nodes(const Weights *w) noexcept nogil:
     if w.output_hs != NULL and w.hot_first_node < w.n_nodes:
         sync_block(w.output_hs + <Py_ssize_t> w.hot_first_node * w.dim, w.hot_hs, w.hot_hs_base,
                    <Py_ssize_t> (w.n_nodes - w.hot_first_node) * w.dim, w.hot_share)
 
 
-cdef void load_hot_rows(const Weights *w) noexcept nogil:
+cdef void load_hot_nodes(const Weights *w) noexcept nogil:
     cdef Py_ssize_t n
     if w.output_hs != NULL and w.hot_first_node < w.n_nodes:
         n = <Py_ssize_t> (w.n_nodes - w.hot_first_node) * w.dim
@@ -503,7 +503,7 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
         if staged:
             ts.since_sync += 1
             if ts.since_sync >= w.hot_sync_every:
-                sync_hot_rows(w)
+                sync_hot_nodes(w)
                 ts.since_sync = 0
         centre = ts.sentence[i]
         span = s.window
@@ -579,10 +579,10 @@ cdef int run_shard(const Weights *w, const Tables *t, const Settings *s, const C
     if first_block:
         ts.words_unpublished = 0
         publish(s, sh, ts)        # sets alpha from the global progress so far
-    load_hot_rows(w)
+    load_hot_nodes(w)
     for sent in range(first, last):
         if atomic_load_int(sh.stop):
-            sync_hot_rows(w)
+            sync_hot_nodes(w)
             publish(s, sh, ts)
             return 1
         start = c.sentence_starts[sent]
@@ -604,7 +604,7 @@ cdef int run_shard(const Weights *w, const Tables *t, const Settings *s, const C
             train_sentence(w, t, s, ts, n)
         if ts.words_unpublished >= PUBLISH_EVERY:
             publish(s, sh, ts)
-    sync_hot_rows(w)
+    sync_hot_nodes(w)
     if last_block:
         publish(s, sh, ts)
     return 0
@@ -620,6 +620,12 @@ cdef float *float_ptr(object arr, Py_ssize_t dim, str name) except? NULL:
     if a.ndim != 2 or a.shape[1] != dim:
         raise ValueError(f"{name} must have shape (rows, {dim})")
     return <float *> a.data
+
+
+#: What a Trainer's ``settings`` hold; the last three are optional (hot-node staging).
+SETTINGS = ("sg", "cbow_mean", "negative", "hs", "window", "shrink_window", "compute_loss",
+            "sg_batch", "max_sentence_length", "start_alpha", "end_alpha", "total_words",
+            "n_threads", "hot_nodes", "hot_sync_every", "hot_share")
 
 
 cdef class Trainer:
@@ -638,13 +644,33 @@ cdef class Trainer:
     cdef readonly int64_t hot_nodes     # Huffman nodes nearest the root each thread stages
     cdef int64_t n_nodes
 
-    def __init__(self, input_vectors, output_ns, output_hs, keep_threshold,
-                 noise_table, hs_paths, hs_path_starts, units, sentence_starts, words_done, stop,
-                 stats, *,
-                 bint sg, bint cbow_mean, int negative, bint hs, int window, bint shrink_window,
-                 bint compute_loss, bint sg_batch, int max_sentence_length, double start_alpha,
-                 double end_alpha, int64_t total_words, int n_threads, int hot_rows=0,
-                 int hot_sync_every=256, float hot_share=-1.0):
+    def __init__(self, weights, tables, corpus, shared, dict settings):
+        """``weights``: (input_vectors, output_ns, output_hs), None for a layer that is
+        off; ``tables``: the sampling tables (``.keep``, ``.noise``, ``.paths``,
+        ``.path_starts``; :class:`w2v.engine.SamplingTables`); ``corpus``: ``.units``
+        and ``.sentence_starts`` (:class:`w2v.corpus.EncodedCorpus`); ``shared``:
+        (words_done, stop, stats), the arrays every thread writes; ``settings``: the
+        keys of :data:`SETTINGS` (the last three optional)."""
+        unknown = set(settings) - set(SETTINGS)
+        missing = set(SETTINGS[:-3]) - set(settings)
+        if unknown or missing:
+            raise TypeError(f"settings: unknown {sorted(unknown)}, missing {sorted(missing)}")
+        input_vectors, output_ns, output_hs = weights
+        keep_threshold, noise_table = tables.keep, tables.noise
+        hs_paths, hs_path_starts = tables.paths, tables.path_starts
+        units, sentence_starts = corpus.units, corpus.sentence_starts
+        words_done, stop, stats = shared
+        cdef bint sg = settings["sg"], cbow_mean = settings["cbow_mean"], hs = settings["hs"]
+        cdef bint shrink_window = settings["shrink_window"], sg_batch = settings["sg_batch"]
+        cdef bint compute_loss = settings["compute_loss"]
+        cdef int negative = settings["negative"], window = settings["window"]
+        cdef int max_sentence_length = settings["max_sentence_length"]
+        cdef int n_threads = settings["n_threads"]
+        cdef double start_alpha = settings["start_alpha"], end_alpha = settings["end_alpha"]
+        cdef int64_t total_words = settings["total_words"]
+        cdef int64_t hot_nodes = settings.get("hot_nodes", 0)
+        cdef int hot_sync_every = settings.get("hot_sync_every", 256)
+        cdef float hot_share = settings.get("hot_share", -1.0)
         cdef Py_ssize_t dim = input_vectors.shape[1]
         cdef int64_t vocab_size = input_vectors.shape[0]
         memset(&self.weights, 0, sizeof(Weights))
@@ -689,12 +715,12 @@ cdef class Trainer:
         self.settings.start_alpha = start_alpha
         self.settings.end_alpha = end_alpha
         self.settings.total_words = total_words
-        if hot_rows < 0 or hot_sync_every < 1:
-            raise ValueError("hot_rows must be >= 0 and hot_sync_every >= 1")
+        if hot_nodes < 0 or hot_sync_every < 1:
+            raise ValueError("hot_nodes must be >= 0 and hot_sync_every >= 1")
         self.weights.hot_sync_every = hot_sync_every
         self.weights.hot_share = hot_share if hot_share > 0 else 1.0 / n_threads
         self.n_nodes = output_hs.shape[0] if hs else 0
-        self.hot_nodes = min(hot_rows, self.n_nodes)
+        self.hot_nodes = min(hot_nodes, self.n_nodes)
 
     @staticmethod
     def stats_slot_stride():

@@ -65,6 +65,16 @@ class SamplingTables:
             self.paths = self.path_starts = None
 
 
+def core_settings(config: TrainConfig) -> dict:
+    """The settings of :class:`w2v._core.Trainer` that come from the config."""
+    return dict(sg=config.sg, cbow_mean=config.cbow_mean, negative=config.negative, hs=config.hs,
+                window=config.window, shrink_window=config.shrink_window,
+                compute_loss=config.compute_loss, sg_batch=config.sg_batch,
+                max_sentence_length=config.max_sentence_length, n_threads=config.threads,
+                # one thread has nothing to contend with; staged nodes are averaged in (1/threads)
+                hot_nodes=config.hot_nodes if (config.threads > 1 and config.hs) else 0)
+
+
 class Engine:
     """The compiled trainer of ``model`` over ``encoded`` (``model.config.threads``
     threads; the learning rate decays from ``start_alpha`` to ``end_alpha`` over
@@ -83,15 +93,10 @@ class Engine:
         self.stats = np.zeros(self.n_threads * self._stride, dtype=np.float64)
         t = SamplingTables(model.counts, config)
         self.core = _core.Trainer(
-            model.input_vectors, model.output_ns, model.output_hs, t.keep, t.noise, t.paths,
-            t.path_starts, encoded.units, encoded.sentence_starts, self.words_done, self.stop,
-            self.stats, sg=config.sg, cbow_mean=config.cbow_mean, negative=config.negative,
-            hs=config.hs, window=config.window, shrink_window=config.shrink_window,
-            compute_loss=config.compute_loss, sg_batch=config.sg_batch,
-            max_sentence_length=config.max_sentence_length, start_alpha=start_alpha,
-            end_alpha=end_alpha, total_words=total_words, n_threads=self.n_threads,
-            # one thread has nothing to contend with; the staged nodes are averaged in (1/threads)
-            hot_rows=config.hot_nodes if (self.n_threads > 1 and config.hs) else 0)
+            (model.input_vectors, model.output_ns, model.output_hs), t, encoded,
+            (self.words_done, self.stop, self.stats),
+            dict(core_settings(config), start_alpha=start_alpha, end_alpha=end_alpha,
+                 total_words=total_words))
         return_freed_heap()      # the tables' float64 intermediates
 
     @property
