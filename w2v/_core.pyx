@@ -622,6 +622,11 @@ cdef float *float_ptr(object arr, Py_ssize_t dim, str name) except? NULL:
     return <float *> a.data
 
 
+#: Where each thread's totals sit in the shared stats array: ``stride`` doubles per thread
+#: (a cache line each), the loss, examples and raw words at these offsets.
+STATS_LAYOUT = {"stride": SLOT_STRIDE, "loss": STAT_LOSS, "examples": STAT_EXAMPLES,
+                "words": STAT_WORDS}
+
 #: What a Trainer's ``settings`` hold; the last three are optional (hot-node staging).
 SETTINGS = ("sg", "cbow_mean", "negative", "hs", "window", "shrink_window", "compute_loss",
             "sg_batch", "max_sentence_length", "start_alpha", "end_alpha", "total_words",

@@ -89,8 +89,7 @@ class Engine:
         self.total_words, self.start_alpha, self.end_alpha = total_words, start_alpha, end_alpha
         self.words_done = np.zeros(1, dtype=np.int64)    # published with atomic adds
         self.stop = np.zeros(1, dtype=np.int32)          # any thread stops within a sentence
-        self._stride = _core.Trainer.stats_slot_stride()  # a cache line per thread: no sharing
-        self.stats = np.zeros(self.n_threads * self._stride, dtype=np.float64)
+        self.stats = np.zeros(self.n_threads * _core.STATS_LAYOUT["stride"], dtype=np.float64)
         t = SamplingTables(model.counts, config)
         self.core = _core.Trainer(
             (model.input_vectors, model.output_ns, model.output_hs), t, encoded,
@@ -110,7 +109,9 @@ class Engine:
 
     def loss_and_examples(self) -> Tuple[float, float]:
         """The running epoch's summed loss and example count over the threads."""
-        return float(self.stats[0::self._stride].sum()), float(self.stats[1::self._stride].sum())
+        per_thread = self.stats.reshape(self.n_threads, _core.STATS_LAYOUT["stride"])
+        return (float(per_thread[:, _core.STATS_LAYOUT["loss"]].sum()),
+                float(per_thread[:, _core.STATS_LAYOUT["examples"]].sum()))
 
     def alpha(self) -> float:
         """The learning rate now (the core's schedule, for display)."""
