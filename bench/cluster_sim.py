@@ -32,7 +32,7 @@ from w2v import rowsync  # noqa: E402
 from w2v.rowsync import RowSync  # noqa: E402
 from w2v.engine import Engine, init_model  # noqa: E402
 from w2v.trainer import build_corpus  # noqa: E402
-from w2v.model import Model  # noqa: E402
+from w2v.model import OUTPUT_LAYERS, Model  # noqa: E402
 
 
 def simulate(corpus: str, mode: str, seed: int, n: int, sync_words: int, rule: str,
@@ -45,7 +45,7 @@ def simulate(corpus: str, mode: str, seed: int, n: int, sync_words: int, rule: s
         m = init_model(config, vocab)
         copies.append(m)
         engines.append(Engine(m, encoded, total, config.start_alpha, config.end_alpha))
-        syncs.append(RowSync([m.input_vectors, m.output_ns, m.output_hs], [False, False, True],
+        syncs.append(RowSync(m.matrices, [False] + [layer.hot_last for layer in OUTPUT_LAYERS],
                              base=sync_rows, rule=rule))
     bounds = shards(encoded, n)
     seen_others = [0] * n

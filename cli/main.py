@@ -56,7 +56,8 @@ def output_format(path: str, fmt: str | None) -> str:
               help="CBOW (predict the word from its context) or skip-gram.")
 @click.option("--size", "--dim", "size", type=int, default=TRAIN.size, show_default=True,
               help="Vector dimension.")
-@click.option("--window", type=int, default=TRAIN.window, show_default=True, help="Maximum context distance.")
+@click.option("--window", type=int, default=TRAIN.window, show_default=True,
+              help="Maximum context distance.")
 @click.option("--shrink-window/--fixed-window", default=TRAIN.shrink_window, show_default=True,
               help="Draw each word's window uniformly from 1..window.")
 @click.option("--negative", type=int, default=TRAIN.negative, show_default=True,
@@ -77,7 +78,8 @@ def output_format(path: str, fmt: str | None) -> str:
               help="Ignore words seen fewer times.")
 @click.option("--max-vocab-size", type=int, default=None,
               help="Prune rare words while counting to keep at most this many (bounded memory).")
-@click.option("--max-sentence-length", type=int, default=TRAIN.max_sentence_length, show_default=True,
+@click.option("--max-sentence-length", type=int, default=TRAIN.max_sentence_length,
+              show_default=True,
               help="Longer lines are split into pieces of this many words.")
 @click.option("--threads", type=int, default=TRAIN.threads, show_default="the cores, up to 8",
               help="Training threads.")
@@ -99,7 +101,8 @@ def output_format(path: str, fmt: str | None) -> str:
               help="Folder of the disk cache [default: $W2V_CACHE_DIR, else "
                    "$XDG_CACHE_HOME/w2v or ~/.cache/w2v].")
 @click.option("--encoding-errors", type=click.Choice(ENCODING_ERRORS),
-              default=TRAIN.encoding_errors, show_default=True, help="What to do with invalid UTF-8.")
+              default=TRAIN.encoding_errors, show_default=True,
+              help="What to do with invalid UTF-8.")
 @click.option("--phrases", type=int, default=TRAIN.phrases, show_default=True,
               help="Before training, join frequent word pairs into phrases (new_york) in N passes "
                    "(2 passes: up to four-word phrases); the corpus is rewritten on the fly.")

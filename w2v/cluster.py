@@ -60,7 +60,7 @@ from .errors import (ClusterError, ConfigError, CorpusError, TrainingDiverged, T
                      W2VError)
 from .engine import (Engine, EpochThreads, RoundThreads, alpha_at, check_vocab,
                      check_weights_finite, init_model)
-from .model import Model
+from .model import OUTPUT_LAYERS, Model
 from .progress import ProgressReporter
 from .rowsync import RowSync
 from .vocab import EMPTY_CORPUS, Vocab, count_part, encode_part, select_vocab
@@ -337,8 +337,8 @@ class ShardWorker:
         self.engine = Engine(model, self.encoded, words_per_epoch * epochs, config.start_alpha,
                              config.end_alpha)
         self.bounds = shards(self.encoded, cluster.threads_per_worker)
-        self.sync = RowSync([model.input_vectors, model.output_ns, model.output_hs],
-                            [False, False, True], base=cluster.sync_rows, rule=cluster.sync_rule)
+        self.sync = RowSync(model.matrices, [False] + [layer.hot_last for layer in OUTPUT_LAYERS],
+                            base=cluster.sync_rows, rule=cluster.sync_rule)
         self.exchange = getattr(self, "_gloo", None) or _ObjectStoreExchange(
             _import_ray(), self.coordinator, self.rank, self.n)
         self.own_seen_by_others = 0      # other ranks' words already added to words_done
@@ -381,7 +381,7 @@ class ShardWorker:
                 break
         self.exchange.close()
         elapsed = time.perf_counter() - start
-        arrays = [model.input_vectors, model.output_ns, model.output_hs]
+        arrays = model.matrices
         digest = hashlib.sha256()
         for a in arrays:
             if a is not None:
@@ -402,7 +402,8 @@ class ShardWorker:
         writing), so the rows a rank trains against miss exactly the ranks' last
         blocks, ``sync_words`` words in all, however slow the machines are."""
         T = self.cluster.threads_per_worker
-        threads = RoundThreads(self.engine, self.bounds, self.config.seed, e, thread_base=self.rank * T,
+        threads = RoundThreads(self.engine, self.bounds, self.config.seed, e,
+                               thread_base=self.rank * T,
                                units=max(1, self.cluster.sync_words // (self.n * T)))
         while True:
             if not threads.done():
@@ -416,7 +417,8 @@ class ShardWorker:
     def _timed_epoch(self, e: int):
         """Rounds every ``sync_period`` seconds while the threads keep training."""
         T = self.cluster.threads_per_worker
-        threads = EpochThreads(self.engine, self.bounds, self.config.seed, e, thread_base=self.rank * T)
+        threads = EpochThreads(self.engine, self.bounds, self.config.seed, e,
+                               thread_base=self.rank * T)
         threads.start()
         try:
             while True:

@@ -25,7 +25,7 @@ from .corpus import EncodedCorpus, blocks
 from .errors import CorpusError, TrainingDiverged
 from .heap import return_freed_heap
 from .io import all_finite
-from .model import Model
+from .model import OUTPUT_LAYERS, Model
 from .vocab import Vocab
 
 def check_vocab(vocab: Vocab, config: TrainConfig) -> None:
@@ -43,9 +43,9 @@ def init_model(config: TrainConfig, vocab: Vocab) -> Model:
     V, d = len(vocab), config.size
     input_vectors = np.empty((V, d), dtype=np.float32)
     _core.uniform_init(input_vectors, config.seed)
-    output_ns = np.zeros((V, d), dtype=np.float32) if config.negative > 0 else None
-    output_hs = np.zeros((max(V - 1, 1), d), dtype=np.float32) if config.hs else None
-    return Model(config, vocab.words, vocab.counts, input_vectors, output_ns, output_hs)
+    outputs = {layer.name: np.zeros((max(layer.rows(V), 1), d), dtype=np.float32)
+               if layer.used(config) else None for layer in OUTPUT_LAYERS}
+    return Model(config, vocab.words, vocab.counts, input_vectors, **outputs)
 
 
 class SamplingTables:
@@ -92,7 +92,7 @@ class Engine:
         self.stats = np.zeros(self.n_threads * _core.STATS_LAYOUT["stride"], dtype=np.float64)
         t = SamplingTables(model.counts, config)
         self.core = _core.Trainer(
-            (model.input_vectors, model.output_ns, model.output_hs), t, encoded,
+            tuple(model.matrices), t, encoded,
             (self.words_done, self.stop, self.stats),
             dict(core_settings(config), start_alpha=start_alpha, end_alpha=end_alpha,
                  total_words=total_words))

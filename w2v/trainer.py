@@ -14,9 +14,10 @@ from typing import Callable, Optional, Sequence
 from .config import TrainConfig
 from .corpus import EncodedCorpus, shards
 from .engine import EpochThreads, Engine, check_vocab, check_weights_finite, init_model
-from .errors import ArgumentError, ConfigError, CorpusError, TrainingInterrupted, W2VError, described
+from .errors import (ArgumentError, ConfigError, CorpusError, TrainingInterrupted, W2VError,
+                     described)
 from .heap import return_freed_heap
-from .model import Model
+from .model import OUTPUT_LAYERS, Model
 from .progress import BarReporter, ProgressReporter
 from .vocab import build
 
@@ -116,8 +117,8 @@ def resume(model, corpus, *, epochs: Optional[int] = None, alpha: Optional[float
     reporter = _reporter(progress)
     if not isinstance(model, Model):
         model = load_model(model)
-    if ((model.config.negative > 0 and model.output_ns is None)
-            or (model.config.hs and model.output_hs is None)):
+    if any(layer.used(model.config) and model.outputs[layer.name] is None
+           for layer in OUTPUT_LAYERS):
         raise W2VError("this model has no output weights (a vectors-only file?); "
                        "training can only continue from a .w2v model file")
     updates = {}
