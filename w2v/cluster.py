@@ -19,15 +19,15 @@ belongs to the shard holding its first byte). The run goes:
    it (:class:`w2v.engine.RoundThreads`), so the rows every rank trains against
    miss exactly that many words of the others' updates, however loaded the
    machines are; the run does not depend on timing (with one thread per worker
-   it is reproducible bit for bit). That staleness, not the number of workers,
-   is what costs accuracy: about 64 K words keeps 2 to 8 workers within half a
-   point of one machine's analogy accuracy (bench/README.md, "Cluster accuracy"). With ``sync_words=0`` a
-   round comes every ``sync_period`` seconds and the threads train through it:
-   faster on busy networks, but the staleness then grows with the machines'
-   speed, which costs accuracy (bench/README.md, "Cluster accuracy"). A worker
-   whose shard is done keeps joining rounds until every worker is done; then
-   all rows are combined in blocks, so every rank ends the epoch with the same
-   model.
+   it is reproducible bit for bit). That staleness, more than the number of
+   workers, is what costs accuracy (bench/README.md, "Cluster accuracy": CBOW
+   with negative sampling matches one machine at 2 and 4 workers; the other
+   modes still lose some). With ``sync_words=0`` a round comes every
+   ``sync_period`` seconds and the threads train through it: faster on busy
+   networks, but the staleness then grows with the machines' speed, which costs
+   accuracy. A worker whose shard is done keeps joining rounds until every
+   worker is done; then all rows are combined in blocks, so every rank ends the
+   epoch with the same model.
 
 The control plane (counts, done flags, stop and abort) is a small async actor,
 :class:`Coordinator`. The rows travel through Ray's object store (each worker
