@@ -37,7 +37,8 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None)
     a = p.parse_args(argv)
     from w2v.config import TrainConfig
-    from w2v.trainer import init_model, run_epochs
+    from w2v.engine import init_model
+    from w2v.trainer import run_epochs
     from w2v.vocab import build
     corpus = harness.prepare_corpus(a.corpus, lines=a.lines)
     cache = tempfile.mkdtemp(prefix="w2v-cache-speed-")

@@ -19,7 +19,6 @@ import os
 import sys
 import time
 
-import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -31,8 +30,9 @@ from w2v.config import TrainConfig  # noqa: E402
 from w2v.corpus import blocks, shards  # noqa: E402
 from w2v import rowsync  # noqa: E402
 from w2v.rowsync import RowSync  # noqa: E402
-from w2v.trainer import build_corpus, core_trainer, init_model  # noqa: E402
-from w2v.model import Model  # noqa: E402
+from w2v.engine import Engine, init_model  # noqa: E402
+from w2v.trainer import build_corpus  # noqa: E402
+from w2v.model import OUTPUT_LAYERS, Model  # noqa: E402
 
 
 def simulate(corpus: str, mode: str, seed: int, n: int, sync_words: int, rule: str,
@@ -40,15 +40,12 @@ def simulate(corpus: str, mode: str, seed: int, n: int, sync_words: int, rule: s
     config = TrainConfig.from_options(threads=1, seed=seed, epochs=epochs, **MODES[mode])
     vocab, encoded = built or build_corpus(corpus, config)
     total = int(encoded.n_words) * epochs
-    copies, trainers, done, syncs = [], [], [], []
+    copies, engines, syncs = [], [], []
     for k in range(n):
         m = init_model(config, vocab)
-        trainer, words_done, _stop, _stats = core_trainer(m, encoded, total, config.start_alpha,
-                                                          config.end_alpha)
         copies.append(m)
-        trainers.append(trainer)
-        done.append(words_done)
-        syncs.append(RowSync([m.input_vectors, m.output_ns, m.output_hs], [False, False, True],
+        engines.append(Engine(m, encoded, total, config.start_alpha, config.end_alpha))
+        syncs.append(RowSync(m.matrices, [False] + [layer.hot_last for layer in OUTPUT_LAYERS],
                              base=sync_rows, rule=rule))
     bounds = shards(encoded, n)
     seen_others = [0] * n
@@ -62,18 +59,18 @@ def simulate(corpus: str, mode: str, seed: int, n: int, sync_words: int, rule: s
             for k in range(n):
                 if i < len(parts[k]):
                     first, last = parts[k][i]
-                    *_, carry[k] = trainers[k].run_shard(0, seeds[k], first, last, carry[k],
-                                                         last_block=i == len(parts[k]) - 1)
+                    *_, carry[k] = engines[k].core.run_shard(0, seeds[k], first, last, carry[k],
+                                                             last_block=i == len(parts[k]) - 1)
             payloads = [s.gather(r) for s in syncs]
             summed = payloads[0].copy()
             for p in payloads[1:]:
                 summed += p
             for s in syncs:
                 s.apply(summed, n, r, exact=True)
-            own = [int(done[k][0]) - seen_others[k] for k in range(n)]
+            own = [engines[k].words - seen_others[k] for k in range(n)]
             for k in range(n):
                 others = sum(own) - own[k]
-                _core.add_words_done(done[k], others - seen_others[k])
+                engines[k].add_words(others - seen_others[k])
                 seen_others[k] = others
             r += 1
         for block in syncs[0].row_blocks(16 << 20):

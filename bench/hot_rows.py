@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench as harness  # noqa: E402
 
 from w2v.config import TrainConfig  # noqa: E402
-from w2v.trainer import build_corpus, init_model, run_epochs  # noqa: E402
+from w2v.engine import init_model  # noqa: E402
+from w2v.trainer import build_corpus, run_epochs  # noqa: E402
 
 MODE_OPTIONS = {"cbow-ns": dict(sg=False), "sg-ns": dict(sg=True),
                 "cbow-hs": dict(sg=False, hs=True, negative=0),

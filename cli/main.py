@@ -11,7 +11,9 @@ import os
 import click
 
 from .. import __version__
-from ..config import CORPUS_CACHES, ClusterConfig, TrainConfig
+from ..config import (CORPUS_CACHES, ENCODING_ERRORS, PHRASE_SCORINGS, SYNC_BACKENDS, SYNC_RULES,
+                      ClusterConfig, TrainConfig)
+from ..io import EXTENSIONS, FORMATS
 from ..errors import ConfigError, TrainingInterrupted
 from ..outputs import check_outputs
 from .errors import friendly_errors
@@ -24,68 +26,73 @@ def main():
     hierarchical softmax), fast."""
 
 
-OUTPUT_FORMATS = {".bin": "bin", ".txt": "txt", ".vec": "txt", ".w2v": "model"}
+#: every default below is the library's: one place for them (w2v.config)
+TRAIN = TrainConfig()
+CLUSTER = ClusterConfig()
 
 
 def output_format(path: str, fmt: str | None) -> str:
     if fmt:
         return fmt
     ext = os.path.splitext(path)[1].lower()
-    if ext not in OUTPUT_FORMATS:
+    if ext not in EXTENSIONS:
         raise ConfigError(f"--output: cannot tell the format of {path!r} from its extension; "
                           f"use .bin, .txt, .vec or .w2v, or give --format")
-    return OUTPUT_FORMATS[ext]
+    return EXTENSIONS[ext]
 
 
 @main.command()
 @click.argument("corpus", type=click.Path(dir_okay=True, allow_dash=False))
 @click.option("-o", "--output", required=True, help="Vectors file: .bin (word2vec binary), "
               ".txt/.vec (word2vec text) or .w2v (w2v model, resumable).")
-@click.option("--format", "fmt", type=click.Choice(["bin", "txt", "model"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format (default: from the extension).")
 @click.option("--save-model", type=click.Path(dir_okay=False), default=None,
               help="Also write the full model (all weights, resumable) to this .w2v file.")
 @click.option("--resume", "resume_path", type=click.Path(dir_okay=False), default=None,
               help="Continue training this .w2v model on CORPUS (its vocabulary and architecture "
                    "are kept; --iter, --alpha, --min-alpha and --threads apply).")
-@click.option("--cbow/--sg", "cbow", default=True, show_default=True,
+@click.option("--cbow/--sg", "cbow", default=not TRAIN.sg, show_default=True,
               help="CBOW (predict the word from its context) or skip-gram.")
-@click.option("--size", "--dim", "size", type=int, default=100, show_default=True,
+@click.option("--size", "--dim", "size", type=int, default=TRAIN.size, show_default=True,
               help="Vector dimension.")
-@click.option("--window", type=int, default=5, show_default=True, help="Maximum context distance.")
-@click.option("--shrink-window/--fixed-window", default=True, show_default=True,
+@click.option("--window", type=int, default=TRAIN.window, show_default=True,
+              help="Maximum context distance.")
+@click.option("--shrink-window/--fixed-window", default=TRAIN.shrink_window, show_default=True,
               help="Draw each word's window uniformly from 1..window.")
-@click.option("--negative", type=int, default=5, show_default=True,
+@click.option("--negative", type=int, default=TRAIN.negative, show_default=True,
               help="Noise words per example (0 = no negative sampling).")
-@click.option("--ns-exponent", type=float, default=0.75, show_default=True,
+@click.option("--ns-exponent", type=float, default=TRAIN.ns_exponent, show_default=True,
               help="Noise distribution exponent: P(w) ~ count(w)^x.")
-@click.option("--hs/--no-hs", default=False, show_default=True, help="Hierarchical softmax.")
-@click.option("--sg-batch/--sg-pairs", default=True, show_default=True,
+@click.option("--hs/--no-hs", default=TRAIN.hs, show_default=True, help="Hierarchical softmax.")
+@click.option("--sg-batch/--sg-pairs", default=TRAIN.sg_batch, show_default=True,
               help="Skip-gram: one step per window with shared noise words (fast), or one "
                    "step per (context, word) pair as word2vec.c does.")
-@click.option("--hot-nodes", type=int, default=128, show_default=True,
+@click.option("--hot-nodes", type=int, default=TRAIN.hot_nodes, show_default=True,
               help="--hs with several threads: Huffman nodes nearest the root that each thread "
                    "updates in a private copy, averaged into the shared rows every 256 words "
                    "(0 = off).")
-@click.option("--sample", type=float, default=1e-3, show_default=True,
+@click.option("--sample", type=float, default=TRAIN.sample, show_default=True,
               help="Subsampling threshold for frequent words (0 = off).")
-@click.option("--min-count", type=int, default=5, show_default=True,
+@click.option("--min-count", type=int, default=TRAIN.min_count, show_default=True,
               help="Ignore words seen fewer times.")
 @click.option("--max-vocab-size", type=int, default=None,
               help="Prune rare words while counting to keep at most this many (bounded memory).")
-@click.option("--max-sentence-length", type=int, default=10000, show_default=True,
+@click.option("--max-sentence-length", type=int, default=TRAIN.max_sentence_length,
+              show_default=True,
               help="Longer lines are split into pieces of this many words.")
-@click.option("--threads", type=int, default=min(os.cpu_count() or 1, 8), show_default=True)
-@click.option("--iter", "--epochs", "epochs", type=int, default=5, show_default=True,
+@click.option("--threads", type=int, default=TRAIN.threads, show_default="the cores, up to 8",
+              help="Training threads.")
+@click.option("--iter", "--epochs", "epochs", type=int, default=TRAIN.epochs, show_default=True,
               help="Passes over the corpus.")
 @click.option("--alpha", type=float, default=None,
               help="Start learning rate [default: 0.025 skip-gram, 0.05 CBOW].")
 @click.option("--min-alpha", type=float, default=None,
               help="Final learning rate [default: alpha * 1e-4].")
-@click.option("--cbow-mean/--cbow-sum", default=True, show_default=True,
+@click.option("--cbow-mean/--cbow-sum", default=TRAIN.cbow_mean, show_default=True,
               help="CBOW hidden layer: mean or sum of the context vectors.")
-@click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--corpus-cache", type=click.Choice(list(CORPUS_CACHES)), default="auto",
+@click.option("--seed", type=int, default=TRAIN.seed, show_default=True)
+@click.option("--corpus-cache", type=click.Choice(CORPUS_CACHES), default=TRAIN.corpus_cache,
               show_default=True,
               help="Keep the encoded corpus in memory, or encode it to a cache on disk that "
                    "training maps (memory stays bounded; later runs on the same file reuse "
@@ -93,39 +100,40 @@ def output_format(path: str, fmt: str | None) -> str:
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Folder of the disk cache [default: $W2V_CACHE_DIR, else "
                    "$XDG_CACHE_HOME/w2v or ~/.cache/w2v].")
-@click.option("--encoding-errors", type=click.Choice(["replace", "strict", "ignore"]),
-              default="replace", show_default=True, help="What to do with invalid UTF-8.")
-@click.option("--phrases", type=int, default=0, show_default=True,
+@click.option("--encoding-errors", type=click.Choice(ENCODING_ERRORS),
+              default=TRAIN.encoding_errors, show_default=True,
+              help="What to do with invalid UTF-8.")
+@click.option("--phrases", type=int, default=TRAIN.phrases, show_default=True,
               help="Before training, join frequent word pairs into phrases (new_york) in N passes "
                    "(2 passes: up to four-word phrases); the corpus is rewritten on the fly.")
 @click.option("--phrase-threshold", type=float, default=None,
               help="Phrase score threshold [default: 100, or 0.5 with --phrase-scoring npmi].")
-@click.option("--phrase-min-count", type=int, default=5, show_default=True,
+@click.option("--phrase-min-count", type=int, default=TRAIN.phrase_min_count, show_default=True,
               help="Pairs seen fewer times are never phrases.")
-@click.option("--phrase-scoring", type=click.Choice(["default", "npmi"]), default="default",
+@click.option("--phrase-scoring", type=click.Choice(PHRASE_SCORINGS), default=TRAIN.phrase_scoring,
               show_default=True, help="word2phrase's score or normalised PMI.")
 @click.option("--cluster", "cluster", default=None, metavar="ADDRESS",
               help="Train on a Ray cluster (pip install 'w2v[ray]'): auto, host:6379, "
                    "ray://host:10001, or 'local' for local worker processes. CORPUS must be an "
                    "uncompressed file every node can read at the same path.")
-@click.option("--workers", type=int, default=2, show_default=True,
+@click.option("--workers", type=int, default=CLUSTER.workers, show_default=True,
               help="With --cluster: worker processes (one per node).")
 @click.option("--threads-per-worker", type=int, default=None,
               help="With --cluster: training threads of each worker [default: --threads].")
-@click.option("--sync-words", type=int, default=65536, show_default=True,
+@click.option("--sync-words", type=int, default=CLUSTER.sync_words, show_default=True,
               help="With --cluster: words all workers together train between sync rounds "
                    "(each waits for every round); fewer words, closer to one machine's "
                    "accuracy, more rounds. 0: sync every --sync-period seconds instead, "
                    "training through the rounds.")
-@click.option("--sync-period", type=float, default=0.5, show_default=True,
+@click.option("--sync-period", type=float, default=CLUSTER.sync_period, show_default=True,
               help="With --cluster and --sync-words 0: seconds between sync rounds.")
-@click.option("--sync-rows", type=int, default=1024, show_default=True,
+@click.option("--sync-rows", type=int, default=CLUSTER.sync_rows, show_default=True,
               help="With --cluster: most frequent rows synced every round; rarer rows in "
                    "tiers twice as large, half as often.")
-@click.option("--sync-backend", type=click.Choice(["auto", "objstore", "gloo"]), default="auto",
+@click.option("--sync-backend", type=click.Choice(SYNC_BACKENDS), default=CLUSTER.sync_backend,
               show_default=True, help="With --cluster: Ray's object store, or a gloo allreduce "
                                       "(needs torch; faster). auto: gloo if torch imports.")
-@click.option("--sync-rule", type=click.Choice(["adaptive", "sum", "mean"]), default="adaptive",
+@click.option("--sync-rule", type=click.Choice(SYNC_RULES), default=CLUSTER.sync_rule,
               show_default=True, help="With --cluster: how the ranks' row updates combine.")
 @click.option("--save-on-interrupt", is_flag=True,
               help="On Ctrl-C or SIGTERM, still write the model trained so far to --output.")
@@ -207,7 +215,7 @@ def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_int
 @main.command()
 @click.option("--out-dir", type=click.Path(file_okay=False), default=None,
               help="Where to write the corpus and vectors (default: a new temporary folder).")
-@click.option("--threads", type=int, default=2, show_default=True)
+@click.option("--threads", type=int, default=TRAIN.threads, show_default=True)
 @friendly_errors
 def demo(out_dir, threads):
     """Generate a corpus with planted analogies, train on it and show the results."""

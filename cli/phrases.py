@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import click
 
+from ..config import PHRASE_SCORINGS
 from .errors import friendly_errors
 
 __all__ = ["COMMANDS", "phrases"]
@@ -21,7 +22,7 @@ __all__ = ["COMMANDS", "phrases"]
               help="Keep pairs scoring above this [default: 100, word2phrase's; 0.5 for npmi].")
 @click.option("--min-count", type=int, default=5, show_default=True,
               help="Pairs seen fewer times are never phrases.")
-@click.option("--scoring", type=click.Choice(["default", "npmi"]), default="default",
+@click.option("--scoring", type=click.Choice(PHRASE_SCORINGS), default="default",
               show_default=True,
               help="default: (count(ab) - min_count) / (count(a) count(b)) * total_words; "
                    "npmi: normalised pointwise mutual information, in [-1, 1].")

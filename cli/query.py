@@ -15,6 +15,7 @@ import click
 
 from .. import io
 from ..outputs import check_outputs
+from ..config import ENCODING_ERRORS
 from .errors import friendly_errors
 
 __all__ = ["COMMANDS", "analogy", "similar", "evaluate", "convert", "info", "plot"]
@@ -153,11 +154,11 @@ def evaluate(model, analogy_files, similarity_files, restrict_vocab, method, cas
 @click.command()
 @click.argument("source", metavar="IN")
 @click.argument("target", metavar="OUT")
-@click.option("--format", "fmt", type=click.Choice(list(io.FORMATS)), default=None,
+@click.option("--format", "fmt", type=click.Choice(io.FORMATS), default=None,
               help="Output format (default: from OUT's extension: .bin, .txt/.vec, .w2v).")
 @click.option("--limit", type=click.IntRange(min=0), default=None,
               help="Keep only the first N words.")
-@click.option("--unicode-errors", type=click.Choice(["strict", "replace", "ignore"]),
+@click.option("--unicode-errors", type=click.Choice(ENCODING_ERRORS),
               default="strict", show_default=True, help="How to decode invalid UTF-8 words.")
 @friendly_errors
 def convert(source, target, fmt, limit, unicode_errors):

@@ -52,14 +52,8 @@ def test_shard_counts_add_up_to_the_whole_corpus(tmp_path, planted_corpus):
     cfg = TrainConfig(min_count=1)
     whole = vocab_mod.count_file(planted_corpus, cfg)
     from w2v.cluster import merge_counts
-    from w2v._text import TokenTable
-    counted = []
-    for rng in byte_shards(os.path.getsize(planted_corpus), 3):
-        table = TokenTable(cfg.max_word_bytes, 0)
-        vocab_mod._scan(TextSource(planted_corpus, byte_range=rng), table, "vocab", None)
-        _, words, counts = table.selected_entries(1)
-        counted.append({"words": words, "counts": counts, "tokens": table.tokens,
-                        "pruned": False, "truncated": 0})
+    counted = [vocab_mod.count_part(TextSource(planted_corpus, byte_range=rng), cfg).summary()
+               for rng in byte_shards(os.path.getsize(planted_corpus), 3)]
     merged, _ = merge_counts(counted, TrainConfig(min_count=5))
     assert merged.raw_tokens == whole.raw_tokens
     full = vocab_mod.count_file(planted_corpus, TrainConfig(min_count=5))
@@ -142,21 +136,22 @@ def test_round_threads_train_exactly_what_one_thread_would(planted_corpus):
     """A cluster worker's lockstep rounds cut the shard into blocks; the RNG and totals
     carry over, so one thread's blocks give the bits of one uninterrupted pass."""
     from w2v.corpus import shards
-    from w2v.trainer import EpochThreads, RoundThreads, build_corpus, core_trainer, init_model
+    from w2v.engine import Engine, EpochThreads, RoundThreads, init_model
+    from w2v.trainer import build_corpus
     config = TrainConfig.from_options(threads=1, seed=5, epochs=1, min_count=5, size=20)
     vocab, encoded = build_corpus(planted_corpus, config)
     runs = []
     for units in (None, 5000):
         model = init_model(config, vocab)
-        trainer, _, stop, _ = core_trainer(model, encoded, int(encoded.n_words),
-                                           config.start_alpha, config.end_alpha)
+        engine = Engine(model, encoded, int(encoded.n_words), config.start_alpha,
+                        config.end_alpha)
         bounds = shards(encoded, 1)
         if units is None:
-            threads = EpochThreads(trainer, encoded, bounds, stop, config.seed, 0)
+            threads = EpochThreads(engine, bounds, config.seed, 0)
             threads.start()
             threads.join()
         else:
-            threads = RoundThreads(trainer, encoded, bounds, stop, config.seed, 0, 0, units)
+            threads = RoundThreads(engine, bounds, config.seed, 0, 0, units)
             while not threads.done():
                 threads.train_round()
             assert threads.rounds >= len(encoded.units) // units      # really cut in blocks

@@ -66,8 +66,8 @@ def test_sorting_the_vocabulary_does_not_scale_with_the_longest_word():
     counts = np.ones(len(words), dtype=np.int64)
     tracemalloc.start()
     try:
-        v, _ = vocab._select(words, counts, TrainConfig(min_count=1),
-                             np.arange(len(words)), len(words))
+        v, _ = vocab.select_vocab(words, counts, TrainConfig(min_count=1),
+                                  np.arange(len(words)), len(words))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

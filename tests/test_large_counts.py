@@ -5,6 +5,8 @@ bench/stress_large.py; these tests pin the pieces it relies on: sentence offsets
 shard bounds, the global progress counter and the learning-rate schedule in the core,
 header sizes in the file readers, and the counting table's size limit.
 """
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -51,10 +53,12 @@ def small_trainer(words_done_start: int, total_words: int, end_alpha: float):
     stop = np.zeros(1, dtype=np.int32)
     stats = np.zeros(_core.Trainer.stats_slot_stride(), dtype=np.float64)
     trainer = _core.Trainer(
-        input_vectors, output_ns, None, None, noise, None, None, corpus.units,
-        corpus.sentence_starts, words_done, stop, stats, sg=False, cbow_mean=True, negative=2,
-        hs=False, window=2, shrink_window=False, compute_loss=True, sg_batch=True,
-        max_sentence_length=1000, start_alpha=0.025, end_alpha=end_alpha, total_words=total_words, n_threads=1)
+        (input_vectors, output_ns, None), SimpleNamespace(keep=None, noise=noise, paths=None,
+                                                          path_starts=None),
+        corpus, (words_done, stop, stats),
+        dict(sg=False, cbow_mean=True, negative=2, hs=False, window=2, shrink_window=False,
+             compute_loss=True, sg_batch=True, max_sentence_length=1000, start_alpha=0.025,
+             end_alpha=end_alpha, total_words=total_words, n_threads=1))
     return trainer, input_vectors, words_done
 
 

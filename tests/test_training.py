@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import w2v
-from w2v import _core, _text, trainer, vocab
+from w2v import _core, _text, engine, trainer, vocab
 from w2v.config import TrainConfig
 from w2v.demo import generate_sentences, planted_analogies
 from w2v.errors import ConfigError, CorpusError
@@ -53,8 +53,8 @@ def test_single_thread_seed_is_bit_identical(planted_small, mode):
 
 def test_initialisation_does_not_depend_on_thread_count():
     v, _ = vocab.build([["a", "b", "c"], ["b", "c"]], TrainConfig(min_count=1))
-    m1 = trainer.init_model(TrainConfig(threads=1, min_count=1), v)
-    m8 = trainer.init_model(TrainConfig(threads=8, min_count=1), v)
+    m1 = engine.init_model(TrainConfig(threads=1, min_count=1), v)
+    m8 = engine.init_model(TrainConfig(threads=8, min_count=1), v)
     np.testing.assert_array_equal(m1.input_vectors, m8.input_vectors)
     assert np.abs(m1.input_vectors).max() <= 0.5 / 100
 
@@ -122,7 +122,7 @@ def test_skipgram_objective_falls_with_training_on_real_text(small_corpus):
     that help fades as alpha decays; see README.)"""
     cfg = TrainConfig.from_options(sg=True, threads=1, epochs=1, size=50)
     v, enc = vocab.build(small_corpus, cfg)
-    model = trainer.init_model(cfg, v)
+    model = engine.init_model(cfg, v)
     frozen = []
     for _ in range(3):
         trainer.run_epochs(model, enc, 1)
@@ -201,12 +201,11 @@ def _hs_trainer(model, encoded, tabs, **staging):
     stats = np.zeros(2 * _core.Trainer.stats_slot_stride(), dtype=np.float64)
     cfg = model.config
     return _core.Trainer(
-        model.input_vectors, None, model.output_hs, None, None, tabs.paths, tabs.path_starts,
-        encoded.units, encoded.sentence_starts, words_done, stop, stats,
-        sg=cfg.sg, cbow_mean=True, negative=0, hs=True, window=cfg.window, shrink_window=True,
-        compute_loss=True, sg_batch=True, max_sentence_length=cfg.max_sentence_length,
-        start_alpha=cfg.start_alpha, end_alpha=cfg.end_alpha, total_words=encoded.n_words,
-        n_threads=2, **staging)
+        (model.input_vectors, None, model.output_hs), tabs, encoded, (words_done, stop, stats),
+        dict(sg=cfg.sg, cbow_mean=True, negative=0, hs=True, window=cfg.window,
+             shrink_window=True, compute_loss=True, sg_batch=True,
+             max_sentence_length=cfg.max_sentence_length, start_alpha=cfg.start_alpha,
+             end_alpha=cfg.end_alpha, total_words=encoded.n_words, n_threads=2, **staging))
 
 
 @pytest.mark.parametrize("sg", [False, True])
@@ -216,13 +215,13 @@ def test_staged_hot_nodes_add_up_to_the_plain_updates(planted_small, sg):
     doubled an update, or read a stale row, would move the vectors far more."""
     cfg = TrainConfig.from_options(sg=sg, hs=True, negative=0, size=16, min_count=1, threads=2)
     v, enc = vocab.build(planted_small, cfg)
-    tabs = trainer._Tables(v.counts, cfg)
+    tabs = engine.SamplingTables(v.counts, cfg)
     results = {}
     start = (np.random.default_rng(0).random((len(v) - 1, 16)) * 0.1).astype(np.float32)
-    for name, staging in (("plain", dict(hot_rows=0)),
-                          ("summed", dict(hot_rows=len(v) - 1, hot_share=1.0)),
-                          ("halved", dict(hot_rows=len(v) - 1, hot_share=0.5))):
-        model = trainer.init_model(cfg, v)
+    for name, staging in (("plain", dict(hot_nodes=0)),
+                          ("summed", dict(hot_nodes=len(v) - 1, hot_share=1.0)),
+                          ("halved", dict(hot_nodes=len(v) - 1, hot_share=0.5))):
+        model = engine.init_model(cfg, v)
         model.output_hs[:] = start
         t = _hs_trainer(model, enc, tabs, **staging)
         t.run_shard(0, 5, 0, enc.n_sentences)
@@ -252,6 +251,6 @@ def test_words_with_wide_ids_are_trained_and_counted():
     v, enc = vocab.build(lines, config)
     assert len(model) == n_distinct > _text.FIRST_WIDE_ID
     assert model.history[-1]["words"] == 2 * enc.n_words == 2 * sum(map(len, lines))
-    start = trainer.init_model(config, v).input_vectors
+    start = engine.init_model(config, v).input_vectors
     moved = np.any(model.input_vectors != start, axis=1)
     assert moved[_text.FIRST_WIDE_ID:].all() and moved[:_text.FIRST_WIDE_ID].all()

@@ -63,19 +63,18 @@ counter with an atomic add every ``PUBLISH_EVERY`` words; the learning rate is
 derived from that global count. A shared stop flag is polled once per
 sentence so Ctrl-C stops every thread promptly.
 
-Hot rows
---------
+Hot nodes
+---------
 Every hierarchical-softmax example writes the root of the Huffman tree and
 the nodes just below it. With several threads those rows bounce between the
-cores' caches on every write: on the 2-core development machine cbow-hs ran
-slower with 2 threads (1.56 M words/s) than with 1 (1.93 M). So each thread
-updates private copies of the ``hot_rows`` nodes nearest the root
-(``hot_hs``) and, every ``hot_sync_every`` centre words, adds ``hot_share``
-(1/threads) of its change since the last sync to the shared rows and reloads
-them (``sync_block``). Averaging the threads' changes in, rather than summing
-them, cannot overshoot: summing diverged at 8-16 threads. Staging the rows of
-the most frequent words the same way bought nothing for negative sampling at 2
-threads, so only Huffman nodes are staged.
+cores' caches on every write, enough to make cbow-hs slower on 2 threads than
+on 1 (bench/README.md). So each thread updates private copies of the
+``hot_nodes`` nodes nearest the root (``hot_hs``) and, every ``hot_sync_every``
+centre words, adds ``hot_share`` (1/threads) of its change since the last sync
+to the shared rows and reloads them (``sync_block``). Averaging the threads' changes in, rather than summing
+them, cannot overshoot (summing diverged at 8-16 threads). Staging the rows of
+the most frequent words the same way bought nothing for negative sampling, so
+only Huffman nodes are staged.
 """
 from libc.math cimport exp as _exp, expf, log1p as _log1p, logf
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
@@ -83,6 +82,7 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
 from ._ids cimport put_id, take_id, units_of
+from ._rng cimport next_random, random_below
 
 import numpy as np
 
@@ -91,47 +91,9 @@ cimport numpy as cnp
 cnp.import_array()
 
 
-cdef extern from *:
-    """
-    static inline long long w2v_atomic_add(long long *p, long long v) {
-        return __atomic_add_fetch(p, v, __ATOMIC_RELAXED);
-    }
-    static inline long long w2v_atomic_load(long long *p) {
-        return __atomic_load_n(p, __ATOMIC_RELAXED);
-    }
-    static inline int w2v_atomic_load_int(int *p) {
-        return __atomic_load_n(p, __ATOMIC_RELAXED);
-    }
-    static inline void w2v_atomic_store_double(double *p, double v) {
-        __atomic_store(p, &v, __ATOMIC_RELAXED);
-    }
-    /* Ask for a row's cache lines ahead of use: output rows are random reads. */
-    static inline void w2v_prefetch_row(const float *row, Py_ssize_t dim) {
-        const char *p = (const char *)row, *end = (const char *)(row + dim);
-        for (; p < end; p += 64) __builtin_prefetch(p, 1, 3);
-    }
-    """
-    long long atomic_add "w2v_atomic_add"(long long *p, long long v) nogil
-    long long atomic_load "w2v_atomic_load"(long long *p) nogil
-    int atomic_load_int "w2v_atomic_load_int"(int *p) nogil
-    void atomic_store_double "w2v_atomic_store_double"(double *p, double v) nogil
-    void prefetch_row "w2v_prefetch_row"(const float *row, Py_ssize_t dim) nogil
-
-
-cdef enum:
-    PUBLISH_EVERY = 10000     # raw words between updates of the shared progress counter
-    MAX_NOISE_RETRIES = 16    # redraws when a noise sample hits the true word
-    SLOT_STRIDE = 8           # doubles per thread in the stats array (64 bytes: no false sharing)
-    STAT_LOSS = 0
-    STAT_EXAMPLES = 1
-    STAT_WORDS = 2
-
 cpdef enum:
     MAX_CODE_LENGTH = 128     # packed units (>= steps) of one Huffman path; counts that fit
                               # in int64 cannot make a code longer than 92 (a Fibonacci bound)
-
-cdef enum:
-    LOGIT_TABLE_SIZE = 2048   # intervals over [-LOGIT_TABLE_MAX, LOGIT_TABLE_MAX]
 
 cdef uint32_t ALWAYS = 0xFFFFFFFFu
 cdef float MAX_LOGIT = 30.0   # |h.o| is clipped here before exp (s(30) == 1 in float)
@@ -158,85 +120,7 @@ cdef void _fill_tables():
 _fill_tables()
 
 
-# ----------------------------------------------------------------------------- structs
-cdef struct Weights:
-    float *input_vectors
-    float *output_ns        # NULL when negative sampling is off
-    float *output_hs        # NULL when hierarchical softmax is off
-    Py_ssize_t dim
-    # A thread's staged copies of the hottest Huffman nodes (see "Hot rows" above);
-    # hot_first_node = n_nodes when staging is off (one thread, and the test hooks).
-    int64_t hot_first_node    # Huffman nodes [hot_first_node, n_nodes) (nearest the root)
-    int64_t n_nodes
-    float *hot_hs             # (n_nodes - hot_first_node, dim) this thread's working copies
-    float *hot_hs_base        # and the shared values they were last synced with
-    float hot_share           # fraction of a thread's staged change added at a sync (1/threads)
-    int hot_sync_every        # centre words between syncs
-
-cdef struct Tables:
-    const uint32_t *keep_threshold    # NULL: no subsampling
-    const uint32_t *noise_table       # (V, 2): [threshold, alias] per bucket, one cache line
-    int64_t vocab_size
-    const uint16_t *hs_paths          # packed Huffman paths (tables.PackedPaths)
-    const int64_t *hs_path_starts     # (V + 1,) unit offsets
-    int32_t hs_n_nodes                # inner nodes, V - 1: one past the root
-
-cdef struct Settings:
-    int sg
-    int cbow_mean
-    int negative
-    int hs
-    int window
-    int shrink_window
-    int sg_batch
-    int compute_loss
-    int max_sentence_length
-    double start_alpha
-    double end_alpha
-    int64_t total_words       # raw in-vocabulary words over all epochs
-
-cdef struct Corpus:
-    const uint16_t *units             # the packed ids (_ids.pxd)
-    const int64_t *sentence_starts    # unit offsets
-
-cdef struct Shared:
-    long long *words_done     # global raw-word progress (atomic)
-    int *stop                 # set non-zero to stop every worker
-    double *stats             # SLOT_STRIDE doubles per thread
-
-cdef struct ThreadState:
-    uint64_t rng
-    float *hidden             # neu1
-    float *grad_hidden        # neu1e
-    int32_t *sentence         # kept (subsampled) ids of the current sentence
-    int32_t *context          # context ids of the current CBOW example
-    int32_t *noise            # noise ids of the current example
-    float *grad_inputs        # (2 window, dim) skip-gram window gradients
-    float *gains              # (2 window,)
-    double loss
-    int64_t examples
-    int64_t words_unpublished
-    int64_t words_total
-    double alpha
-    int thread_id
-    int since_sync            # centre words since the staged hot rows were last synced
-
-
 # ----------------------------------------------------------------------------- RNG
-cdef inline uint64_t next_random(uint64_t *state) noexcept nogil:
-    """splitmix64: a 64-bit counter through a strong mixer (passes BigCrush)."""
-    state[0] += 0x9E3779B97F4A7C15ULL
-    cdef uint64_t z = state[0]
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
-    return z ^ (z >> 31)
-
-
-cdef inline uint32_t random_below(uint64_t *state, uint32_t n) noexcept nogil:
-    """Uniform integer in [0, n) by multiply-shift (no modulo bias worth noting)."""
-    return <uint32_t> (((next_random(state) >> 32) * <uint64_t> n) >> 32)
-
-
 cpdef uint64_t thread_seed(uint64_t seed, uint64_t thread_id, uint64_t epoch):
     """RNG state for (seed, thread, epoch): independent streams, reproducible."""
     cdef uint64_t s = seed
@@ -372,26 +256,59 @@ cdef inline float *hs_row(const Weights *w, int32_t node) noexcept nogil:
     return w.output_hs + <Py_ssize_t> node * w.dim
 
 
-cdef inline int huffman_path(const Weights *w, const Tables *t, int32_t word, float **rows,
-                             float *labels) noexcept nogil:
-    """Unpack ``word``'s Huffman path from the root and prefetch its rows.
+# ----------------------------------------------------------------------------- output layers
+# An output layer turns the centre word into the (row, label) pairs the example is
+# scored on, and the kernels below train on whatever pairs they are given: adding
+# an output layer means one function here, its rows in Weights, and a line in
+# output_targets. Rows are prefetched as they are listed: they are random reads.
 
-    Each packed step is (previous node - node) * 2 + code (see tables.PackedPaths).
-    OUT rows[n]: the inner nodes' rows of output_hs (or their staged copies),
-        labels[n]: 1 - code; room for MAX_CODE_LENGTH. Returns n."""
+cdef inline void hs_targets(const Weights *w, const Tables *t, int32_t word,
+                            Targets *out) noexcept nogil:
+    """Hierarchical softmax: the inner nodes on ``word``'s Huffman path from the root,
+    label 1 - code. Each packed step is (previous node - node) * 2 + code (see
+    tables.PackedPaths)."""
     cdef int64_t pos = t.hs_path_starts[word], end = t.hs_path_starts[word + 1]
     cdef int32_t node = t.hs_n_nodes, step
-    cdef int n = 0
     if end - pos > MAX_CODE_LENGTH:       # packed() refuses such paths; never overrun
         end = pos + MAX_CODE_LENGTH
     while pos < end:
         step = take_id(t.hs_paths, &pos)
         node -= step >> 1
-        rows[n] = hs_row(w, node)
-        labels[n] = <float> (1 - (step & 1))
-        prefetch_row(rows[n], w.dim)
-        n += 1
-    return n
+        out.rows[out.n] = hs_row(w, node)
+        out.labels[out.n] = <float> (1 - (step & 1))
+        prefetch_row(out.rows[out.n], w.dim)
+        out.n += 1
+
+
+cdef inline void ns_targets(const Weights *w, int32_t word, const int32_t *noise, int n_noise,
+                            Targets *out) noexcept nogil:
+    """Negative sampling: ``word``'s output row, label 1, and each noise word's, label 0."""
+    cdef int k
+    out.rows[out.n] = ns_row(w, word)
+    out.labels[out.n] = 1.0
+    prefetch_row(out.rows[out.n], w.dim)
+    out.n += 1
+    for k in range(n_noise):
+        out.rows[out.n] = ns_row(w, noise[k])
+        out.labels[out.n] = 0.0
+        prefetch_row(out.rows[out.n], w.dim)
+        out.n += 1
+
+
+cdef inline int max_targets(int negative) noexcept nogil:
+    """Room a Targets buffer needs: the longest Huffman path, the word and its noise."""
+    return MAX_CODE_LENGTH + 1 + negative
+
+
+cdef inline void output_targets(const Weights *w, const Tables *t, int32_t word,
+                                const int32_t *noise, int n_noise, int use_hs,
+                                Targets *out) noexcept nogil:
+    """Every enabled output layer's pairs for ``word``, hierarchical softmax first."""
+    out.n = 0
+    if use_hs and w.output_hs != NULL:
+        hs_targets(w, t, word, out)
+    if w.output_ns != NULL:
+        ns_targets(w, word, noise, n_noise, out)
 
 
 cdef inline void no_staging(Weights *w) noexcept nogil:
@@ -413,13 +330,13 @@ cdef inline void sync_block(float *shared, float *mine, float *base, Py_ssize_t 
         base[i] = v
 
 
-cdef void sync_hot_rows(const Weights *w) noexcept nogil:
+cdef void sync_hot_nodes(const Weights *w) noexcept nogil:
     if w.output_hs != NULL and w.hot_first_node < w.n_nodes:
         sync_block(w.output_hs + <Py_ssize_t> w.hot_first_node * w.dim, w.hot_hs, w.hot_hs_base,
                    <Py_ssize_t> (w.n_nodes - w.hot_first_node) * w.dim, w.hot_share)
 
 
-cdef void load_hot_rows(const Weights *w) noexcept nogil:
+cdef void load_hot_nodes(const Weights *w) noexcept nogil:
     cdef Py_ssize_t n
     if w.output_hs != NULL and w.hot_first_node < w.n_nodes:
         n = <Py_ssize_t> (w.n_nodes - w.hot_first_node) * w.dim
@@ -478,28 +395,19 @@ cdef inline double logistic_step(const float *h, float *out_row, float *grad_hid
     return loss
 
 
-cdef double train_example(const Weights *w, const Tables *t, const int32_t *inputs, int n_inputs,
-                          int32_t target, const int32_t *noise, int n_noise, int use_hs,
-                          int cbow_mean, float alpha, float *hidden, float *grad_hidden,
-                          int compute_loss) noexcept nogil:
+cdef double train_example(const Weights *w, const int32_t *inputs, int n_inputs,
+                          const Targets *targets, int cbow_mean, float alpha, float *hidden,
+                          float *grad_hidden, int compute_loss) noexcept nogil:
     """One SGD step on one example (see the module docstring).
 
     IN  inputs[n_inputs]: rows of input_vectors forming h (mean or sum; one row
-        for skip-gram, used in place). target: the centre word.
-        noise[n_noise]: noise words (ignored if output_ns is NULL).
-    OUT updates input_vectors, output_ns, output_hs in place; returns the loss."""
+        for skip-gram, used in place). targets: the output rows and labels.
+    OUT updates input_vectors and the target rows in place; returns the loss."""
     cdef Py_ssize_t dim = w.dim, i
     cdef int k
     cdef const float *h
     cdef float scale
     cdef double loss = 0.0
-    cdef int n_hs
-    cdef float *path_rows[MAX_CODE_LENGTH]
-    cdef float path_labels[MAX_CODE_LENGTH]
-    if w.output_ns != NULL:
-        prefetch_row(ns_row(w, target), dim)
-        for k in range(n_noise):
-            prefetch_row(ns_row(w, noise[k]), dim)
     if n_inputs == 1:
         h = in_row(w, inputs[0])
     else:
@@ -514,17 +422,9 @@ cdef double train_example(const Weights *w, const Tables *t, const int32_t *inpu
                 hidden[i] *= scale
         h = hidden
     memset(grad_hidden, 0, dim * sizeof(float))
-    if use_hs and w.output_hs != NULL:
-        n_hs = huffman_path(w, t, target, path_rows, path_labels)
-        for k in range(n_hs):
-            loss += logistic_step(h, path_rows[k], grad_hidden, dim, path_labels[k], alpha,
-                                  compute_loss)
-    if w.output_ns != NULL:
-        loss += logistic_step(h, ns_row(w, target), grad_hidden, dim,
-                              1.0, alpha, compute_loss)
-        for k in range(n_noise):
-            loss += logistic_step(h, ns_row(w, noise[k]), grad_hidden,
-                                  dim, 0.0, alpha, compute_loss)
+    for k in range(targets.n):
+        loss += logistic_step(h, targets.rows[k], grad_hidden, dim, targets.labels[k], alpha,
+                              compute_loss)
     for k in range(n_inputs):
         row = in_row(w, inputs[k])
         for i in range(dim):
@@ -532,48 +432,29 @@ cdef double train_example(const Weights *w, const Tables *t, const int32_t *inpu
     return loss
 
 
-cdef double train_window_sg(const Weights *w, const Tables *t, const int32_t *contexts, int n_ctx,
-                            int32_t centre, const int32_t *noise, int n_noise, int use_hs,
-                            float alpha, float *grad_inputs, float *gains,
-                            int compute_loss) noexcept nogil:
-    """Skip-gram on a whole window at once, sharing one set of noise words.
+cdef double train_window_sg(const Weights *w, const int32_t *contexts, int n_ctx,
+                            const Targets *targets, float alpha, float *grad_inputs,
+                            float *gains, int compute_loss) noexcept nogil:
+    """Skip-gram on a whole window at once, sharing one set of output rows.
 
-    The outputs are the centre word's rows (its output_ns row with y = 1 plus
-    ``n_noise`` noise rows with y = 0, and/or its Huffman path), the inputs
-    are the ``n_ctx`` context rows. Every gradient is taken at the current
-    point (a minibatch step of the summed pair losses; Ji et al.'s HogBatch):
-    each output row is read once per window instead of once per pair, which
-    is what makes skip-gram fast, since those rows are random memory reads.
+    The outputs are the centre word's targets, the inputs the ``n_ctx`` context
+    rows. Every gradient is taken at the current point (a minibatch step of the
+    summed pair losses; Ji et al.'s HogBatch): each output row is read once per
+    window instead of once per pair, which is what makes skip-gram fast, since
+    those rows are random memory reads.
 
-    IN  contexts[n_ctx], centre, noise[n_noise]
+    IN  contexts[n_ctx], targets
     BUF grad_inputs[n_ctx * dim], gains[n_ctx]
     OUT updates the rows in place; returns the summed loss of the n_ctx pairs."""
     cdef Py_ssize_t dim = w.dim, i
-    cdef int b, k, n_targets = 0
+    cdef int b, k
     cdef float *o
     cdef float label, gb
     cdef float loss = 0.0
-    cdef int n_hs = 0
-    cdef float *path_rows[MAX_CODE_LENGTH]
-    cdef float path_labels[MAX_CODE_LENGTH]
-    if use_hs and w.output_hs != NULL:
-        n_hs = huffman_path(w, t, centre, path_rows, path_labels)
-    if w.output_ns != NULL:
-        prefetch_row(ns_row(w, centre), dim)
-        for k in range(n_noise):
-            prefetch_row(ns_row(w, noise[k]), dim)
-        n_targets = 1 + n_noise
     memset(grad_inputs, 0, n_ctx * dim * sizeof(float))
-    for k in range(n_hs + n_targets):
-        if k < n_hs:
-            o = path_rows[k]
-            label = path_labels[k]
-        elif k == n_hs:
-            o = ns_row(w, centre)
-            label = 1.0
-        else:
-            o = ns_row(w, noise[k - n_hs - 1])
-            label = 0.0
+    for k in range(targets.n):
+        o = targets.rows[k]
+        label = targets.labels[k]
         for b in range(n_ctx):
             gains[b] = (label - logistic(dot(in_row(w, contexts[b]), o, dim),
                                          label, &loss, compute_loss)) * alpha
@@ -622,7 +503,7 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
         if staged:
             ts.since_sync += 1
             if ts.since_sync >= w.hot_sync_every:
-                sync_hot_rows(w)
+                sync_hot_nodes(w)
                 ts.since_sync = 0
         centre = ts.sentence[i]
         span = s.window
@@ -641,8 +522,9 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
                     continue
                 if s.negative > 0:
                     n_noise = draw_noise_set(ts, t, s.negative, centre)
-                ts.loss += train_example(w, t, &ts.sentence[j], 1, centre, ts.noise, n_noise,
-                                         s.hs, 1, alpha, ts.hidden, ts.grad_hidden, s.compute_loss)
+                output_targets(w, t, centre, ts.noise, n_noise, s.hs, &ts.targets)
+                ts.loss += train_example(w, &ts.sentence[j], 1, &ts.targets, 1, alpha, ts.hidden,
+                                         ts.grad_hidden, s.compute_loss)
                 ts.examples += 1
             continue
         n_ctx = 0
@@ -654,13 +536,14 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
             continue
         if s.negative > 0:
             n_noise = draw_noise_set(ts, t, s.negative, centre)
+        output_targets(w, t, centre, ts.noise, n_noise, s.hs, &ts.targets)
         if s.sg:            # batched skip-gram: the whole window in one step
-            ts.loss += train_window_sg(w, t, ts.context, n_ctx, centre, ts.noise, n_noise, s.hs,
-                                       alpha, ts.grad_inputs, ts.gains, s.compute_loss)
+            ts.loss += train_window_sg(w, ts.context, n_ctx, &ts.targets, alpha, ts.grad_inputs,
+                                       ts.gains, s.compute_loss)
             ts.examples += n_ctx
         else:               # CBOW: the context predicts the centre
-            ts.loss += train_example(w, t, ts.context, n_ctx, centre, ts.noise, n_noise, s.hs,
-                                     s.cbow_mean, alpha, ts.hidden, ts.grad_hidden, s.compute_loss)
+            ts.loss += train_example(w, ts.context, n_ctx, &ts.targets, s.cbow_mean, alpha,
+                                     ts.hidden, ts.grad_hidden, s.compute_loss)
             ts.examples += 1
 
 
@@ -696,10 +579,10 @@ cdef int run_shard(const Weights *w, const Tables *t, const Settings *s, const C
     if first_block:
         ts.words_unpublished = 0
         publish(s, sh, ts)        # sets alpha from the global progress so far
-    load_hot_rows(w)
+    load_hot_nodes(w)
     for sent in range(first, last):
         if atomic_load_int(sh.stop):
-            sync_hot_rows(w)
+            sync_hot_nodes(w)
             publish(s, sh, ts)
             return 1
         start = c.sentence_starts[sent]
@@ -721,7 +604,7 @@ cdef int run_shard(const Weights *w, const Tables *t, const Settings *s, const C
             train_sentence(w, t, s, ts, n)
         if ts.words_unpublished >= PUBLISH_EVERY:
             publish(s, sh, ts)
-    sync_hot_rows(w)
+    sync_hot_nodes(w)
     if last_block:
         publish(s, sh, ts)
     return 0
@@ -737,6 +620,17 @@ cdef float *float_ptr(object arr, Py_ssize_t dim, str name) except? NULL:
     if a.ndim != 2 or a.shape[1] != dim:
         raise ValueError(f"{name} must have shape (rows, {dim})")
     return <float *> a.data
+
+
+#: Where each thread's totals sit in the shared stats array: ``stride`` doubles per thread
+#: (a cache line each), the loss, examples and raw words at these offsets.
+STATS_LAYOUT = {"stride": SLOT_STRIDE, "loss": STAT_LOSS, "examples": STAT_EXAMPLES,
+                "words": STAT_WORDS}
+
+#: What a Trainer's ``settings`` hold; the last three are optional (hot-node staging).
+SETTINGS = ("sg", "cbow_mean", "negative", "hs", "window", "shrink_window", "compute_loss",
+            "sg_batch", "max_sentence_length", "start_alpha", "end_alpha", "total_words",
+            "n_threads", "hot_nodes", "hot_sync_every", "hot_share")
 
 
 cdef class Trainer:
@@ -755,13 +649,33 @@ cdef class Trainer:
     cdef readonly int64_t hot_nodes     # Huffman nodes nearest the root each thread stages
     cdef int64_t n_nodes
 
-    def __init__(self, input_vectors, output_ns, output_hs, keep_threshold,
-                 noise_table, hs_paths, hs_path_starts, units, sentence_starts, words_done, stop,
-                 stats, *,
-                 bint sg, bint cbow_mean, int negative, bint hs, int window, bint shrink_window,
-                 bint compute_loss, bint sg_batch, int max_sentence_length, double start_alpha,
-                 double end_alpha, int64_t total_words, int n_threads, int hot_rows=0,
-                 int hot_sync_every=256, float hot_share=-1.0):
+    def __init__(self, weights, tables, corpus, shared, dict settings):
+        """``weights``: (input_vectors, output_ns, output_hs), None for a layer that is
+        off; ``tables``: the sampling tables (``.keep``, ``.noise``, ``.paths``,
+        ``.path_starts``; :class:`w2v.engine.SamplingTables`); ``corpus``: ``.units``
+        and ``.sentence_starts`` (:class:`w2v.corpus.EncodedCorpus`); ``shared``:
+        (words_done, stop, stats), the arrays every thread writes; ``settings``: the
+        keys of :data:`SETTINGS` (the last three optional)."""
+        unknown = set(settings) - set(SETTINGS)
+        missing = set(SETTINGS[:-3]) - set(settings)
+        if unknown or missing:
+            raise TypeError(f"settings: unknown {sorted(unknown)}, missing {sorted(missing)}")
+        input_vectors, output_ns, output_hs = weights
+        keep_threshold, noise_table = tables.keep, tables.noise
+        hs_paths, hs_path_starts = tables.paths, tables.path_starts
+        units, sentence_starts = corpus.units, corpus.sentence_starts
+        words_done, stop, stats = shared
+        cdef bint sg = settings["sg"], cbow_mean = settings["cbow_mean"], hs = settings["hs"]
+        cdef bint shrink_window = settings["shrink_window"], sg_batch = settings["sg_batch"]
+        cdef bint compute_loss = settings["compute_loss"]
+        cdef int negative = settings["negative"], window = settings["window"]
+        cdef int max_sentence_length = settings["max_sentence_length"]
+        cdef int n_threads = settings["n_threads"]
+        cdef double start_alpha = settings["start_alpha"], end_alpha = settings["end_alpha"]
+        cdef int64_t total_words = settings["total_words"]
+        cdef int64_t hot_nodes = settings.get("hot_nodes", 0)
+        cdef int hot_sync_every = settings.get("hot_sync_every", 256)
+        cdef float hot_share = settings.get("hot_share", -1.0)
         cdef Py_ssize_t dim = input_vectors.shape[1]
         cdef int64_t vocab_size = input_vectors.shape[0]
         memset(&self.weights, 0, sizeof(Weights))
@@ -806,12 +720,12 @@ cdef class Trainer:
         self.settings.start_alpha = start_alpha
         self.settings.end_alpha = end_alpha
         self.settings.total_words = total_words
-        if hot_rows < 0 or hot_sync_every < 1:
-            raise ValueError("hot_rows must be >= 0 and hot_sync_every >= 1")
+        if hot_nodes < 0 or hot_sync_every < 1:
+            raise ValueError("hot_nodes must be >= 0 and hot_sync_every >= 1")
         self.weights.hot_sync_every = hot_sync_every
         self.weights.hot_share = hot_share if hot_share > 0 else 1.0 / n_threads
         self.n_nodes = output_hs.shape[0] if hs else 0
-        self.hot_nodes = min(hot_rows, self.n_nodes)
+        self.hot_nodes = min(hot_nodes, self.n_nodes)
 
     @staticmethod
     def stats_slot_stride():
@@ -855,12 +769,14 @@ cdef class Trainer:
         ts.sentence = <int32_t *> malloc(self.settings.max_sentence_length * sizeof(int32_t))
         ts.context = <int32_t *> malloc((2 * self.settings.window + 1) * sizeof(int32_t))
         ts.noise = <int32_t *> malloc((self.settings.negative + 1) * sizeof(int32_t))
+        ts.targets.rows = <float **> malloc(max_targets(self.settings.negative) * sizeof(float *))
+        ts.targets.labels = <float *> malloc(max_targets(self.settings.negative) * sizeof(float))
         ts.grad_inputs = <float *> malloc(2 * self.settings.window * dim * sizeof(float))
         ts.gains = <float *> malloc(2 * self.settings.window * sizeof(float))
         try:
             if (ts.hidden == NULL or ts.grad_hidden == NULL or ts.sentence == NULL
                     or ts.context == NULL or ts.noise == NULL or ts.grad_inputs == NULL
-                    or ts.gains == NULL):
+                    or ts.gains == NULL or ts.targets.rows == NULL or ts.targets.labels == NULL):
                 raise MemoryError("cannot allocate per-thread buffers")
             with nogil:
                 stopped = run_shard(&view, &self.tables, &self.settings, &self.corpus,
@@ -869,6 +785,7 @@ cdef class Trainer:
         finally:
             free(ts.hidden); free(ts.grad_hidden); free(ts.sentence); free(ts.context)
             free(ts.noise); free(ts.grad_inputs); free(ts.gains); free(staged)
+            free(ts.targets.rows); free(ts.targets.labels)
         return (ts.loss, ts.examples, ts.words_total, bool(stopped),
                 (ts.rng, ts.loss, ts.examples, ts.words_total, ts.words_unpublished, ts.alpha))
 
@@ -945,15 +862,19 @@ def py_train_example(input_vectors, output_ns, output_hs, hs_paths, hs_path_star
                                     hs_path_starts, inputs, target, noise, use_hs)
     cdef float *hidden = <float *> malloc(w.dim * sizeof(float))
     cdef float *grad = <float *> malloc(w.dim * sizeof(float))
+    cdef Targets targets
+    targets.rows = <float **> malloc(max_targets(noise_arr.size) * sizeof(float *))
+    targets.labels = <float *> malloc(max_targets(noise_arr.size) * sizeof(float))
     cdef double loss
     try:
-        if hidden == NULL or grad == NULL:
+        if hidden == NULL or grad == NULL or targets.rows == NULL or targets.labels == NULL:
             raise MemoryError()
-        loss = train_example(&w, &t, <const int32_t *> in_arr.data, <int> in_arr.size, target,
-                             <const int32_t *> noise_arr.data, <int> noise_arr.size, use_hs,
+        output_targets(&w, &t, target, <const int32_t *> noise_arr.data, <int> noise_arr.size,
+                       use_hs, &targets)
+        loss = train_example(&w, <const int32_t *> in_arr.data, <int> in_arr.size, &targets,
                              cbow_mean, alpha, hidden, grad, compute_loss)
     finally:
-        free(hidden); free(grad)
+        free(hidden); free(grad); free(targets.rows); free(targets.labels)
     return loss
 
 
@@ -968,15 +889,19 @@ def py_train_window_sg(input_vectors, output_ns, output_hs, hs_paths, hs_path_st
                                  hs_path_starts, contexts, centre, noise, use_hs)
     cdef float *grads = <float *> malloc(ctx.size * w.dim * sizeof(float))
     cdef float *gains = <float *> malloc(ctx.size * sizeof(float))
+    cdef Targets targets
+    targets.rows = <float **> malloc(max_targets(noise_arr.size) * sizeof(float *))
+    targets.labels = <float *> malloc(max_targets(noise_arr.size) * sizeof(float))
     cdef double loss
     try:
-        if grads == NULL or gains == NULL:
+        if grads == NULL or gains == NULL or targets.rows == NULL or targets.labels == NULL:
             raise MemoryError()
-        loss = train_window_sg(&w, &t, <const int32_t *> ctx.data, <int> ctx.size, centre,
-                               <const int32_t *> noise_arr.data, <int> noise_arr.size, use_hs,
-                               alpha, grads, gains, compute_loss)
+        output_targets(&w, &t, centre, <const int32_t *> noise_arr.data, <int> noise_arr.size,
+                       use_hs, &targets)
+        loss = train_window_sg(&w, <const int32_t *> ctx.data, <int> ctx.size, &targets, alpha,
+                               grads, gains, compute_loss)
     finally:
-        free(grads); free(gains)
+        free(grads); free(gains); free(targets.rows); free(targets.labels)
     return loss
 
 
@@ -1037,18 +962,24 @@ def py_huffman_paths(hs_paths, hs_path_starts, int64_t vocab_size):
     w.output_hs = float_ptr(node_ids, 1, "node_ids")
     cdef float *path_rows[MAX_CODE_LENGTH]
     cdef float path_labels[MAX_CODE_LENGTH]
+    cdef Targets path
+    path.rows = path_rows
+    path.labels = path_labels
     cdef int64_t total = 0, pos = 0
     cdef int32_t word
-    cdef int n, k
+    cdef int k
     for word in range(vocab_size):
-        total += huffman_path(&w, &t, word, path_rows, path_labels)
+        path.n = 0
+        hs_targets(&w, &t, word, &path)
+        total += path.n
     nodes = np.empty(total, dtype=np.int32)
     codes = np.empty(total, dtype=np.uint8)
     cdef int32_t[::1] nodes_out = nodes
     cdef uint8_t[::1] codes_out = codes
     for word in range(vocab_size):
-        n = huffman_path(&w, &t, word, path_rows, path_labels)
-        for k in range(n):
+        path.n = 0
+        hs_targets(&w, &t, word, &path)
+        for k in range(path.n):
             nodes_out[pos] = <int32_t> (path_rows[k] - w.output_hs)
             codes_out[pos] = <uint8_t> (1.0 - path_labels[k])
             pos += 1

@@ -1,33 +1,33 @@
 """Training across machines on a Ray cluster, with periodic row averaging.
 
 One worker process per node (a placement-group bundle of ``threads_per_worker``
-CPUs) runs the unchanged nogil Hogwild trainer (:class:`w2v.trainer.EpochThreads`)
+CPUs) runs the unchanged nogil Hogwild trainer (:class:`w2v.engine.EpochThreads`)
 on its own byte range of the corpus file (:func:`w2v.corpus.byte_shards`: a line
 belongs to the shard holding its first byte). The run goes:
 
 1. **Count.** Each worker counts the words of its shard; the driver merges the
-   counts, applies min_count and the usual ordering (:func:`w2v.vocab._select`)
+   counts, applies min_count and the usual ordering (:func:`w2v.vocab.select_vocab`)
    and sends each worker the ids of its own table entries. The vocabulary goes
    out once, through the object store.
 2. **Encode.** Each worker encodes its shard to ids, exactly as one machine would.
 3. **Train.** Every worker starts from the same seeded weights
-   (:func:`w2v.trainer.init_model`). The workers meet in sync rounds: they
+   (:func:`w2v.engine.init_model`). The workers meet in sync rounds: they
    exchange their word counts (so the learning rate follows the global count)
    and combine the round's rows (:mod:`w2v.rowsync`: frequent words every round,
    rarer ones in sparser tiers). By default a round comes every ``sync_words``
    words the workers train together (each its share) and the threads wait for
-   it (:class:`w2v.trainer.RoundThreads`), so the rows every rank trains against
+   it (:class:`w2v.engine.RoundThreads`), so the rows every rank trains against
    miss exactly that many words of the others' updates, however loaded the
    machines are; the run does not depend on timing (with one thread per worker
-   it is reproducible bit for bit). That staleness, not the number of workers,
-   is what costs accuracy: about 64 K words keeps 2 to 8 workers within half a
-   point of one machine's analogy accuracy (bench/README.md, "Cluster accuracy"). With ``sync_words=0`` a
-   round comes every ``sync_period`` seconds and the threads train through it:
-   faster on busy networks, but the staleness then grows with the machines'
-   speed, which costs accuracy (bench/README.md, "Cluster accuracy"). A worker
-   whose shard is done keeps joining rounds until every worker is done; then
-   all rows are combined in blocks, so every rank ends the epoch with the same
-   model.
+   it is reproducible bit for bit). That staleness, more than the number of
+   workers, is what costs accuracy (bench/README.md, "Cluster accuracy": CBOW
+   with negative sampling matches one machine at 2 and 4 workers; the other
+   modes still lose some). With ``sync_words=0`` a round comes every
+   ``sync_period`` seconds and the threads train through it: faster on busy
+   networks, but the staleness then grows with the machines' speed, which costs
+   accuracy. A worker whose shard is done keeps joining rounds until every
+   worker is done; then all rows are combined in blocks, so every rank ends the
+   epoch with the same model.
 
 The control plane (counts, done flags, stop and abort) is a small async actor,
 :class:`Coordinator`. The rows travel through Ray's object store (each worker
@@ -54,15 +54,16 @@ from typing import List, Optional
 
 import numpy as np
 
-from . import _core
 from .config import ClusterConfig, TrainConfig
 from .corpus import EncodedCorpus, TextSource, byte_shards, check_corpus_path, compression_of, shards
 from .errors import (ClusterError, ConfigError, CorpusError, TrainingDiverged, TrainingInterrupted,
                      W2VError)
-from .model import Model
+from .engine import (Engine, EpochThreads, RoundThreads, alpha_at, check_vocab,
+                     check_weights_finite, init_model)
+from .model import OUTPUT_LAYERS, Model
 from .progress import ProgressReporter
 from .rowsync import RowSync
-from .vocab import EMPTY_CORPUS
+from .vocab import EMPTY_CORPUS, Vocab, count_part, encode_part, select_vocab
 
 #: most floats one exchange moves in the epoch-end full average (64 MB of float32)
 FULL_SYNC_BLOCK_FLOATS = 16 << 20
@@ -305,8 +306,7 @@ class ShardWorker:
         self.config = TrainConfig.from_dict(config)
         self.cluster = ClusterConfig(**cluster)
         self.coordinator = coordinator
-        self.table = None
-        self.entry_index = None
+        self.counted = None
         self.encoded: Optional[EncodedCorpus] = None
 
     def host(self) -> str:
@@ -318,45 +318,27 @@ class ShardWorker:
         return TextSource(self.path, byte_range=byte_shards(size, self.n)[self.rank])
 
     def count(self) -> dict:
-        from ._text import TokenTable
-        from .vocab import _scan
-        source = self._source()
-        table = TokenTable(self.config.max_word_bytes, self.config.max_vocab_size or 0)
-        _scan(source, table, "vocab", None)
-        self.entry_index, byte_words, counts = table.selected_entries(1)
-        self.table = table
-        return {"words": byte_words, "counts": counts, "tokens": table.tokens,
-                "pruned": table.prunes > 0, "truncated": table.truncated_words,
-                "file_size": os.path.getsize(self.path)}
+        self.counted = count_part(self._source(), self.config)
+        return dict(self.counted.summary(), file_size=os.path.getsize(self.path))
 
     def encode(self, ids_of_entries: np.ndarray) -> int:
-        from .vocab import _scan
-        table = self.table
-        entry_ids = np.full(len(table), -1, dtype=np.int32)
-        entry_ids[self.entry_index] = ids_of_entries
-        table.start_encoding(entry_ids, self.config.max_sentence_length, 0)
-        _scan(self._source(), table, "encode", None)
-        units, starts, line_start, n_words = table.take_encoded()
-        self.encoded = EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
-                                     raw_tokens=table.tokens, n_words=n_words)
-        self.table = self.entry_index = None
+        self.encoded = encode_part(self._source(), self.counted, ids_of_entries, self.config)
+        self.counted = None
         return int(self.encoded.n_words)
 
     def init_gloo(self, group: str) -> None:
         self._gloo = _GlooExchange(_import_ray(), self.coordinator, self.rank, self.n, group)
 
     def train(self, vocab: tuple, words_per_epoch: int) -> dict:
-        from .trainer import check_weights_finite, core_trainer, init_model
-        from .vocab import Vocab
         config, cluster = self.config, self.cluster
         words, counts = vocab
         model = init_model(config, Vocab(words=list(words), counts=np.asarray(counts)))
         epochs = config.epochs
-        self.trainer, self.words_done, self.stop, self.stats = core_trainer(
-            model, self.encoded, words_per_epoch * epochs, config.start_alpha, config.end_alpha)
+        self.engine = Engine(model, self.encoded, words_per_epoch * epochs, config.start_alpha,
+                             config.end_alpha)
         self.bounds = shards(self.encoded, cluster.threads_per_worker)
-        self.sync = RowSync([model.input_vectors, model.output_ns, model.output_hs],
-                            [False, False, True], base=cluster.sync_rows, rule=cluster.sync_rule)
+        self.sync = RowSync(model.matrices, [False] + [layer.hot_last for layer in OUTPUT_LAYERS],
+                            base=cluster.sync_rows, rule=cluster.sync_rule)
         self.exchange = getattr(self, "_gloo", None) or _ObjectStoreExchange(
             _import_ray(), self.coordinator, self.rank, self.n)
         self.own_seen_by_others = 0      # other ranks' words already added to words_done
@@ -369,7 +351,7 @@ class ShardWorker:
         stopped = False
         diverged = None
         for e in range(epochs):
-            self.stats[:] = 0.0
+            self.engine.new_epoch()
             epoch_start = time.perf_counter()
             try:
                 if cluster.sync_words:
@@ -399,7 +381,7 @@ class ShardWorker:
                 break
         self.exchange.close()
         elapsed = time.perf_counter() - start
-        arrays = [model.input_vectors, model.output_ns, model.output_hs]
+        arrays = model.matrices
         digest = hashlib.sha256()
         for a in arrays:
             if a is not None:
@@ -409,7 +391,7 @@ class ShardWorker:
                "sync_seconds": self.sync_seconds, "sync_local_seconds": self.sync_local,
                "sync_rounds": self.round_no,
                "sync_floats_per_round": self.sync_floats / max(self.round_no, 1),
-               "digest": digest.hexdigest(), "raw_words": int(self.words_done[0])}
+               "digest": digest.hexdigest(), "raw_words": self.engine.words}
         if self.rank == 0:
             out["arrays"] = arrays
         return out
@@ -419,10 +401,9 @@ class ShardWorker:
         their next block and stop, and the rows are synced exactly (no thread is
         writing), so the rows a rank trains against miss exactly the ranks' last
         blocks, ``sync_words`` words in all, however slow the machines are."""
-        from .trainer import RoundThreads
         T = self.cluster.threads_per_worker
-        threads = RoundThreads(self.trainer, self.encoded, self.bounds, self.stop, self.config.seed,
-                               e, thread_base=self.rank * T,
+        threads = RoundThreads(self.engine, self.bounds, self.config.seed, e,
+                               thread_base=self.rank * T,
                                units=max(1, self.cluster.sync_words // (self.n * T)))
         while True:
             if not threads.done():
@@ -435,10 +416,9 @@ class ShardWorker:
 
     def _timed_epoch(self, e: int):
         """Rounds every ``sync_period`` seconds while the threads keep training."""
-        from .trainer import EpochThreads
         T = self.cluster.threads_per_worker
-        threads = EpochThreads(self.trainer, self.encoded, self.bounds, self.stop, self.config.seed,
-                               e, thread_base=self.rank * T)
+        threads = EpochThreads(self.engine, self.bounds, self.config.seed, e,
+                               thread_base=self.rank * T)
         threads.start()
         try:
             while True:
@@ -462,20 +442,18 @@ class ShardWorker:
     def _round(self, e: int, done: bool, exact: bool) -> dict:
         """One sync round: the tiers of this round's rows, and the global word count
         (so every rank's learning rate follows the words all ranks trained)."""
-        stride = _core.Trainer.stats_slot_stride()
         t0 = time.perf_counter()
         snapshot = self.sync.gather(self.round_no)
         t1 = time.perf_counter()
-        own = int(self.words_done[0]) - self.own_seen_by_others
-        info = {"words": own, "done": done, "epoch": e + 1,
-                "loss": float(self.stats[0::stride].sum()),
-                "examples": float(self.stats[1::stride].sum())}
+        own = self.engine.words - self.own_seen_by_others
+        loss, examples = self.engine.loss_and_examples()
+        info = {"words": own, "done": done, "epoch": e + 1, "loss": loss, "examples": examples}
         result, total = self.exchange.round(("r", e, self.round_no), info, snapshot)
         t2 = time.perf_counter()
         self.sync.apply(total, self.n, self.round_no, exact=exact)
         self.sync_local += (t1 - t0) + (time.perf_counter() - t2)
         others = result["words"] - own
-        _core.add_words_done(self.words_done, others - self.own_seen_by_others)
+        self.engine.add_words(others - self.own_seen_by_others)
         self.own_seen_by_others = others
         self.round_no += 1
         self.sync_floats += snapshot.size
@@ -500,7 +478,6 @@ class _Run:
             self._teardown()
 
     def _run(self) -> Model:
-        from .trainer import check_vocab
         ray, cluster, config = self.ray, self.cluster, self.config
         t0 = time.perf_counter()
         self._start_workers()
@@ -580,7 +557,6 @@ class _Run:
             raise ClusterError(message) from None
 
     def _train(self, refs, total_words: int) -> list:
-        from .trainer import alpha_at
         ray, reporter, config = self.ray, self.reporter, self.config
         reporter.stage("training", max(total_words, 1))
         start = time.perf_counter()
@@ -687,7 +663,6 @@ def merge_counts(counted: List[dict], config: TrainConfig):
     """Merge the workers' counts into one :class:`Vocab` (same selection and order
     as a one-machine run); returns it and, per worker, the id of each of its
     entries (-1 for words not kept)."""
-    from .vocab import _select
     index = {}
     merged_words: List[bytes] = []
     maps = []
@@ -708,7 +683,7 @@ def merge_counts(counted: List[dict], config: TrainConfig):
         raise CorpusError(EMPTY_CORPUS)
     pruned = any(c["pruned"] for c in counted)
     n = len(merged_words)
-    vocab, entry_ids = _select(merged_words, counts, config, np.arange(n, dtype=np.int64), n,
+    vocab, entry_ids = select_vocab(merged_words, counts, config, np.arange(n, dtype=np.int64), n,
                                pruned=pruned)
     vocab.raw_tokens = tokens
     vocab.pruned = pruned

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import os
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional
 
@@ -33,6 +34,16 @@ INT_RANGES = {
     "max_word_bytes": (1, 1_000_000), "seed": (0, INT64_MAX), "hot_nodes": (0, 1_000_000),
     "phrase_min_count": (1, INT64_MAX)}
 CORPUS_CACHES = ("auto", "memory", "disk")
+#: How invalid UTF-8 is decoded (the corpus) or read (vectors files): Python's error handlers
+ENCODING_ERRORS = ("replace", "strict", "ignore")
+#: Phrase scorings (the keys of PHRASE_THRESHOLDS)
+PHRASE_SCORINGS = tuple(PHRASE_THRESHOLDS)
+
+
+def default_threads() -> int:
+    """Training threads when none are asked for: every core, up to 8 (beyond that a
+    default run on a shared machine would take more than its share)."""
+    return min(os.cpu_count() or 1, 8)
 BOOL_OPTIONS = ("sg", "shrink_window", "hs", "sg_batch", "cbow_mean", "compute_loss")
 INT_RANGE_WHY = {"max_sentence_length": " (each thread holds a sentence buffer this long; "
                                         "longer lines are split, never cut)",
@@ -59,7 +70,7 @@ class TrainConfig:
     max_vocab_size: Optional[int] = None  # prune while counting above this many types
     max_word_bytes: int = 1000       # longer tokens are cut to this many bytes
     max_sentence_length: int = 10000  # longer lines are split into pieces this long
-    threads: int = 2
+    threads: int = field(default_factory=default_threads)
     epochs: int = 5
     alpha: Optional[float] = None    # start learning rate (None: 0.025 sg, 0.05 cbow)
     min_alpha: Optional[float] = None  # final learning rate (None: alpha * 1e-4)
@@ -127,8 +138,8 @@ class TrainConfig:
                  "max_vocab_size", f"must be an integer between 1 and {INT64_MAX:,}, got "
                                    f"{shown(self.max_vocab_size)}")
             self.max_vocab_size = int(self.max_vocab_size)
-        need(self.encoding_errors in ("strict", "replace", "ignore"), "encoding_errors",
-             f"must be strict, replace or ignore, got {shown(self.encoding_errors)}")
+        need(self.encoding_errors in ENCODING_ERRORS, "encoding_errors",
+             f"must be {', '.join(ENCODING_ERRORS)}, got {shown(self.encoding_errors)}")
         need(isinstance(self.extra, dict), "extra", f"must be a dict, got {shown(self.extra)}")
         need(self.corpus_cache in CORPUS_CACHES, "corpus_cache",
              f"must be {', '.join(CORPUS_CACHES)}, got {shown(self.corpus_cache)}")

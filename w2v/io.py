@@ -38,7 +38,9 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from .config import ENCODING_ERRORS, TrainConfig
 from .errors import ArgumentError, ConfigError, FormatError, shown
+from .model import OUTPUT_LAYERS, Model
 from .outputs import as_path, atomic_write, output_kind
 
 __all__ = ["atomic_write", "save", "load", "save_model", "load_model", "info",
@@ -60,7 +62,6 @@ _MAX_JSON_HEADER = 64 << 20
 # so they mean a corrupt header; real files have far smaller ones
 _MAX_WORDS = 2 ** 63 - 1
 _MAX_DIM = 2 ** 48
-_UNICODE_ERRORS = ("strict", "replace", "ignore")
 _TEXT_BLOCK_ROWS = 2000
 
 
@@ -123,8 +124,8 @@ def _check_options(fmt, unicode_errors, limit, mmap=True) -> None:
         raise ConfigError(f"mmap must be True or False, got {shown(mmap)}")
     if fmt is not None and fmt not in FORMATS:
         raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {shown(fmt)}")
-    if unicode_errors not in _UNICODE_ERRORS:
-        raise ConfigError(f"unicode_errors must be one of {', '.join(_UNICODE_ERRORS)}, "
+    if unicode_errors not in ENCODING_ERRORS:
+        raise ConfigError(f"unicode_errors must be one of {', '.join(ENCODING_ERRORS)}, "
                           f"got {shown(unicode_errors)}")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise ConfigError(f"limit must be a non-negative integer, got {shown(limit)}")
@@ -453,7 +454,15 @@ def _check_unique(words: List[str], name: str, where) -> None:
 # --------------------------------------------------------------------------------------
 # our model file
 # --------------------------------------------------------------------------------------
-_ARRAY_DTYPES = {"counts": "<i8", "input_vectors": "<f4", "output_ns": "<f4", "output_hs": "<f4"}
+_ARRAY_DTYPES = {"counts": "<i8", "input_vectors": "<f4",
+                 **{layer.name: "<f4" for layer in OUTPUT_LAYERS}}
+_OUTPUTS = tuple(layer.name for layer in OUTPUT_LAYERS)
+
+
+def _expected_shapes(n: int, dim: int) -> dict:
+    """Every block's shape in a model of ``n`` words of dimension ``dim``."""
+    return {"counts": (n,), "input_vectors": (n, dim),
+            **{layer.name: (layer.rows(n), dim) for layer in OUTPUT_LAYERS}}
 
 
 def save_model(path, model) -> None:
@@ -467,12 +476,11 @@ def save_model(path, model) -> None:
     config = getattr(model, "config", None)
     arrays = {"counts": np.zeros(n, dtype=np.int64) if counts is None else np.asarray(counts),
               "input_vectors": input_vectors}
-    for key in ("output_ns", "output_hs"):
+    for key in _OUTPUTS:
         value = getattr(model, key, None)
         if value is not None:
             arrays[key] = np.asarray(value)
-    expected = {"counts": (n,), "input_vectors": (n, dim), "output_ns": (n, dim),
-                "output_hs": (max(n - 1, 0), dim)}
+    expected = _expected_shapes(n, dim)
     for key, arr in arrays.items():
         if arr.shape != expected[key]:
             raise FormatError(f"cannot save model: {key} has shape {arr.shape}, expected "
@@ -574,8 +582,6 @@ def load_model(path, mmap: bool = True):
 
     With ``mmap=True`` the weight matrices are copy-on-write memory maps: nothing is read
     until used, and writes (training) never reach the file."""
-    from .config import TrainConfig
-    from .model import Model
 
     _check_options(None, "strict", None, mmap)
     header, words, arrays = _read_model(path, mmap="c" if mmap else False)
@@ -589,8 +595,9 @@ def load_model(path, mmap: bool = True):
             raise FormatError(f"{as_path(path)}: bad training settings in the header: {e}") \
                 from None
     return Model(config=config, words=words, counts=arrays["counts"],
-                 input_vectors=arrays["input_vectors"], output_ns=arrays.get("output_ns"),
-                 output_hs=arrays.get("output_hs"), epoch_losses=header.get("epoch_losses"),
+                 input_vectors=arrays["input_vectors"],
+                 **{key: arrays.get(key) for key in _OUTPUTS},
+                 epoch_losses=header.get("epoch_losses"),
                  history=header.get("history"))
 
 
@@ -664,8 +671,7 @@ def _check_model_header(header, size: int, name: str) -> None:
     if not isinstance(blocks, dict) or "vocab" not in blocks or "input_vectors" not in blocks \
             or "counts" not in blocks:
         bad("missing vocab, counts or input_vectors block")
-    expected = {"counts": [n], "input_vectors": [n, dim], "output_ns": [n, dim],
-                "output_hs": [max(n - 1, 0), dim]}
+    expected = {key: list(shape) for key, shape in _expected_shapes(n, dim).items()}
     for key, block in blocks.items():
         if key != "vocab" and key not in expected:
             bad(f"unknown block {key!r}")
@@ -692,7 +698,7 @@ def _check_model_header(header, size: int, name: str) -> None:
 
 
 def _read_model(path, mmap="r", limit=None, unicode_errors="strict",
-                want=("counts", "input_vectors", "output_ns", "output_hs")):
+                want=("counts", "input_vectors") + _OUTPUTS):
     """``(header, words, {name: array})``; ``mmap`` False (read into memory), 'r' or 'c'."""
     name = as_path(path)
     with _open_for_reading(path) as f:
@@ -719,10 +725,9 @@ def _read_model(path, mmap="r", limit=None, unicode_errors="strict",
             if block is None:
                 continue
             shape = tuple(block["shape"])
-            rows = keep if key != "output_hs" else shape[0]
-            if limit is not None and key in ("output_ns", "output_hs"):
+            if limit is not None and key in _OUTPUTS:
                 continue                           # output weights make no sense cut short
-            shape = (rows,) + shape[1:]
+            shape = (keep,) + shape[1:] if key not in _OUTPUTS else shape
             dtype = np.dtype(block["dtype"])
             if math.prod(shape) == 0:
                 arr = np.zeros(shape, dtype=dtype)
@@ -753,7 +758,7 @@ def info(path) -> dict:
         header = read_model_header(path)
         result.update(vocab_size=header["vocab_size"], dim=header["dim"],
                       version=header["version"], written_by=header.get("written_by"),
-                      matrices=[k for k in ("input_vectors", "output_ns", "output_hs")
+                      matrices=[k for k in ("input_vectors",) + _OUTPUTS
                                 if k in header["blocks"]],
                       config=header.get("config"), epoch_losses=header.get("epoch_losses"),
                       history=header.get("history"))

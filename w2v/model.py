@@ -6,11 +6,31 @@ file extension unless given).
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
 from .config import TrainConfig
+
+
+@dataclass(frozen=True)
+class OutputLayer:
+    """One output layer's weight matrix: its name (the :class:`Model` attribute and
+    the model-file block), whether a config trains it, its rows for a vocabulary of
+    ``V`` words, and whether its most-written rows are its last ones (the Huffman
+    root), which the cluster's row sync needs. The compiled core takes the layers'
+    matrices in this order after the input vectors."""
+    name: str
+    used: Callable[[TrainConfig], bool]
+    rows: Callable[[int], int]
+    hot_last: bool = False
+
+
+OUTPUT_LAYERS = (
+    OutputLayer("output_ns", lambda c: c.negative > 0, lambda v: v),
+    OutputLayer("output_hs", lambda c: c.hs, lambda v: max(v - 1, 0), hot_last=True),
+)
 
 
 class Model:
@@ -53,6 +73,16 @@ class Model:
             from .vectors import Vectors
             self._wv = Vectors(self.words, self.input_vectors, counts=self.counts)
         return self._wv
+
+    @property
+    def outputs(self) -> Dict[str, Optional[np.ndarray]]:
+        """Every output layer's matrix by name (None where the layer was not trained)."""
+        return {layer.name: getattr(self, layer.name) for layer in OUTPUT_LAYERS}
+
+    @property
+    def matrices(self) -> List[Optional[np.ndarray]]:
+        """The input vectors and every output layer's matrix, in the core's order."""
+        return [self.input_vectors] + list(self.outputs.values())
 
     def __len__(self) -> int:
         return len(self.words)

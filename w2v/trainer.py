@@ -1,30 +1,25 @@
-"""Training orchestration: vocabulary, tables, weights, threads, progress.
+"""Training on one machine: options, vocabulary, weights, epochs, progress.
 
-The heavy lifting happens in :mod:`w2v._core` without the GIL; this module
-runs one ``threading.Thread`` per worker, each entering the nogil core on its
-own shard of the encoded corpus. The main thread meanwhile draws progress,
-honours Ctrl-C (by raising the shared stop flag) and re-raises any error a
-worker hit after all threads have stopped.
+The engine (:mod:`w2v.engine`) runs one ``threading.Thread`` per shard of the
+encoded corpus, each entering the nogil core (:mod:`w2v._core`). The main thread
+meanwhile draws progress, honours Ctrl-C (by raising the shared stop flag) and
+re-raises any error a worker hit after all threads have stopped. A cluster run
+(:mod:`w2v.cluster`) uses the same engine on every worker.
 """
 from __future__ import annotations
 
-import math
-import threading
 import time
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
-import numpy as np
-
-from . import _core, tables
 from .config import TrainConfig
-from .corpus import EncodedCorpus, blocks, shards
-from .errors import (ArgumentError, ConfigError, CorpusError, TrainingDiverged,
-                     TrainingInterrupted, W2VError, described)
+from .corpus import EncodedCorpus, shards
+from .engine import EpochThreads, Engine, check_vocab, check_weights_finite, init_model
+from .errors import (ArgumentError, ConfigError, CorpusError, TrainingInterrupted, W2VError,
+                     described)
 from .heap import return_freed_heap
-from .io import all_finite
-from .model import Model
+from .model import OUTPUT_LAYERS, Model
 from .progress import BarReporter, ProgressReporter
-from .vocab import Vocab, build
+from .vocab import build
 
 #: seconds between progress redraws / stop-flag checks on the main thread
 POLL_SECONDS = 0.2
@@ -122,8 +117,8 @@ def resume(model, corpus, *, epochs: Optional[int] = None, alpha: Optional[float
     reporter = _reporter(progress)
     if not isinstance(model, Model):
         model = load_model(model)
-    if ((model.config.negative > 0 and model.output_ns is None)
-            or (model.config.hs and model.output_hs is None)):
+    if any(layer.used(model.config) and model.outputs[layer.name] is None
+           for layer in OUTPUT_LAYERS):
         raise W2VError("this model has no output weights (a vectors-only file?); "
                        "training can only continue from a .w2v model file")
     updates = {}
@@ -212,67 +207,6 @@ def _stage_progress(reporter: ProgressReporter, label: Callable[[str], str]):
     return on_progress
 
 
-def check_vocab(vocab: Vocab, config: TrainConfig) -> None:
-    if len(vocab) < 2:
-        raise CorpusError(f"the vocabulary has {len(vocab)} word(s) at min_count={config.min_count}; "
-                          f"at least 2 are needed to train")
-    if config.negative > 0 and len(vocab) <= config.negative:
-        raise CorpusError(f"the vocabulary has only {len(vocab)} words, not more than "
-                          f"--negative {config.negative} noise samples; lower --negative or --min-count")
-
-
-def init_model(config: TrainConfig, vocab: Vocab) -> Model:
-    """Fresh weights: input rows uniform in [-0.5/size, 0.5/size) from a seeded
-    generator (independent of the thread count, like word2vec.c); outputs zero."""
-    V, d = len(vocab), config.size
-    input_vectors = np.empty((V, d), dtype=np.float32)
-    _core.uniform_init(input_vectors, config.seed)
-    output_ns = np.zeros((V, d), dtype=np.float32) if config.negative > 0 else None
-    output_hs = np.zeros((max(V - 1, 1), d), dtype=np.float32) if config.hs else None
-    return Model(config, vocab.words, vocab.counts, input_vectors, output_ns, output_hs)
-
-
-class _Tables:
-    """Everything the core samples from, built once per run."""
-
-    def __init__(self, counts: np.ndarray, config: TrainConfig):
-        self.keep = tables.keep_thresholds(counts, config.sample) if config.sample > 0 else None
-        if config.negative > 0:
-            alias = tables.alias_table(tables.noise_distribution(counts, config.ns_exponent))
-            self.noise = alias.packed()
-        else:
-            self.noise = None
-        if config.hs:
-            paths = tables.huffman_codes(counts).packed()
-            self.paths, self.path_starts = paths.units, paths.starts
-        else:
-            self.paths = self.path_starts = None
-
-
-def core_trainer(model: Model, encoded: EncodedCorpus, total_words: int, start_alpha: float,
-                 end_alpha: float):
-    """The compiled trainer of ``model`` over ``encoded`` (``model.config.threads``
-    threads, learning rate decaying over ``total_words`` raw words) and the state
-    its threads share: returns ``(trainer, words_done, stop, stats)``."""
-    config = model.config
-    n_threads = config.threads
-    words_done = np.zeros(1, dtype=np.int64)
-    stop = np.zeros(1, dtype=np.int32)
-    stats = np.zeros(n_threads * _core.Trainer.stats_slot_stride(), dtype=np.float64)
-    t = _Tables(model.counts, config)
-    trainer = _core.Trainer(
-        model.input_vectors, model.output_ns, model.output_hs, t.keep, t.noise, t.paths,
-        t.path_starts, encoded.units, encoded.sentence_starts, words_done, stop, stats,
-        sg=config.sg, cbow_mean=config.cbow_mean, negative=config.negative, hs=config.hs,
-        window=config.window, shrink_window=config.shrink_window, compute_loss=config.compute_loss,
-        sg_batch=config.sg_batch, max_sentence_length=config.max_sentence_length,
-        start_alpha=start_alpha, end_alpha=end_alpha, total_words=total_words, n_threads=n_threads,
-        # one thread has nothing to contend with; the staged nodes are averaged in (1/threads)
-        hot_rows=config.hot_nodes if (n_threads > 1 and config.hs) else 0)
-    return_freed_heap()      # the tables' float64 intermediates
-    return trainer, words_done, stop, stats
-
-
 def run_epochs(model: Model, encoded: EncodedCorpus, epochs: int, *,
                start_alpha: Optional[float] = None, end_alpha: Optional[float] = None,
                reporter: Optional[ProgressReporter] = None,
@@ -287,37 +221,25 @@ def run_epochs(model: Model, encoded: EncodedCorpus, epochs: int, *,
     reporter = reporter or ProgressReporter()
     start_alpha = config.start_alpha if start_alpha is None else start_alpha
     end_alpha = config.end_alpha if end_alpha is None else end_alpha
-    n_threads = config.threads
-    stride = _core.Trainer.stats_slot_stride()
     total_words = int(encoded.n_words) * epochs
-    trainer, words_done, stop, stats = core_trainer(model, encoded, total_words, start_alpha,
-                                                    end_alpha)
-    bounds = shards(encoded, n_threads)
+    engine = Engine(model, encoded, total_words, start_alpha, end_alpha)
+    bounds = shards(encoded, config.threads)
     first_epoch = len(model.epoch_losses)
     reporter.stage("training", max(total_words, 1))
     train_start = time.perf_counter()
     try:
         for e in range(epochs):
-            record = _run_epoch(trainer, model, encoded, bounds, words_done, stop, stats, stride,
-                                first_epoch + e, e, epochs, total_words, start_alpha, end_alpha,
-                                reporter, train_start)
+            record = _run_epoch(engine, model, bounds, e, first_epoch + e, epochs, reporter)
             if not _call_callbacks(callbacks, model, record):
                 break
     finally:
         reporter.end_stage()
     elapsed = time.perf_counter() - train_start
-    words = int(words_done[0])
+    words = engine.words
     model.history.append({"stage": "train", "seconds": elapsed, "words": words,
                           "words_per_sec": words / elapsed if elapsed > 0 else 0.0,
-                          "threads": n_threads})
+                          "threads": config.threads})
     return model
-
-
-def alpha_at(start_alpha: float, end_alpha: float, done: int, total: int) -> float:
-    """The learning rate after ``done`` of ``total`` raw words: linear decay from
-    ``start_alpha``, never below ``end_alpha`` (the core's schedule, for display)."""
-    frac = min(done / total, 1.0) if total else 1.0
-    return max(end_alpha, start_alpha - (start_alpha - end_alpha) * frac)
 
 
 def _call_callbacks(callbacks, model, record) -> bool:
@@ -328,170 +250,33 @@ def _call_callbacks(callbacks, model, record) -> bool:
     return keep_going
 
 
-class EpochThreads:
-    """One epoch's worker threads, each entering the nogil core on its shard.
-
-    ``start()`` launches them; ``join(timeout)`` waits for all (or until
-    ``timeout``); ``alive()`` says whether any still runs; ``halt()`` raises the
-    shared stop flag and joins. A worker's exception is kept in ``errors`` (and
-    raises the stop flag, so the others stop within a sentence). ``thread_base``
-    offsets the thread ids the RNG seeds derive from (a cluster rank's threads
-    get ids of their own)."""
-
-    def __init__(self, trainer, encoded: EncodedCorpus, bounds, stop, seed: int,
-                 epoch_index: int, thread_base: int = 0):
-        self.n = len(bounds) - 1
-        self.results: List[Optional[tuple]] = [None] * self.n
-        self.errors: List[BaseException] = []
-        self.stop = stop
-
-        def work(k: int) -> None:
-            try:
-                # the shard in blocks: the RNG and the totals run on from block to block,
-                # so the result is the one call's; a mapped corpus releases each block
-                seed_k = _core.thread_seed(seed, thread_base + k, epoch_index)
-                parts = blocks(encoded, int(bounds[k]), int(bounds[k + 1]))
-                carry = None
-                for i, (first, last) in enumerate(parts):
-                    loss, examples, words, stopped, carry = trainer.run_shard(
-                        k, seed_k, first, last, carry, last_block=i == len(parts) - 1)
-                    encoded.release(first, last)
-                    if stopped:
-                        break
-                self.results[k] = (loss, examples, words)
-            except BaseException as exc:  # re-raised on the main thread
-                self.errors.append(exc)
-                stop[0] = 1
-
-        self.threads = [threading.Thread(target=work, args=(k,), name=f"w2v-worker-{k}", daemon=True)
-                        for k in range(self.n)]
-
-    def start(self) -> None:
-        for w in self.threads:
-            w.start()
-
-    def alive(self) -> bool:
-        return any(w.is_alive() for w in self.threads)
-
-    def join(self, timeout: Optional[float] = None) -> None:
-        deadline = None if timeout is None else time.perf_counter() + timeout
-        for w in self.threads:
-            w.join(None if deadline is None else max(0.0, deadline - time.perf_counter()))
-
-    def halt(self) -> None:
-        self.stop[0] = 1            # every worker sees the flag within one sentence
-        self.join()
-
-    def totals(self) -> tuple:
-        """(loss, examples, words) summed over the threads that finished."""
-        done = [r for r in self.results if r is not None]
-        return tuple(sum(r[i] for r in done) for i in range(3))
-
-
-class RoundThreads:
-    """One epoch's shards trained in lockstep rounds, for a cluster worker that syncs
-    every ``units`` words with no thread running.
-
-    ``train_round()`` trains the next block of about ``units`` packed units of every
-    thread's shard (one thread per shard, all joined before it returns); ``done()``
-    says whether every shard is finished. The RNG and totals carry over from block
-    to block, so one thread trains exactly what :class:`EpochThreads` would; what
-    differs is only when the other ranks' rows arrive."""
-
-    def __init__(self, trainer, encoded: EncodedCorpus, bounds, stop, seed: int,
-                 epoch_index: int, thread_base: int, units: int):
-        self.trainer, self.encoded, self.stop = trainer, encoded, stop
-        n = len(bounds) - 1
-        self.parts = [blocks(encoded, int(bounds[k]), int(bounds[k + 1]), units) for k in range(n)]
-        self.seeds = [_core.thread_seed(seed, thread_base + k, epoch_index) for k in range(n)]
-        self.carry: List[Optional[tuple]] = [None] * n
-        self.results: List[Optional[tuple]] = [None] * n
-        self.rounds = 0
-        self.stopped = False
-
-    def done(self) -> bool:
-        return self.stopped or all(self.rounds >= len(p) for p in self.parts)
-
-    def train_round(self) -> None:
-        i = self.rounds
-        self.rounds += 1
-        errors: List[BaseException] = []
-
-        def work(k: int) -> None:
-            try:
-                first, last = self.parts[k][i]
-                loss, examples, words, stopped, self.carry[k] = self.trainer.run_shard(
-                    k, self.seeds[k], first, last, self.carry[k],
-                    last_block=i == len(self.parts[k]) - 1)
-                self.encoded.release(first, last)
-                self.results[k] = (loss, examples, words)
-                self.stopped |= bool(stopped)
-            except BaseException as exc:  # re-raised on the calling thread
-                errors.append(exc)
-                self.stop[0] = 1
-
-        active = [k for k, p in enumerate(self.parts) if i < len(p)]
-        if len(active) == 1:
-            work(active[0])           # the core releases the GIL: no thread needed
-        else:
-            threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in active]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-        if errors:
-            raise errors[0]
-
-    def totals(self) -> tuple:
-        """(loss, examples, words) summed over the shards so far."""
-        done = [r for r in self.results if r is not None]
-        return tuple(sum(r[i] for r in done) for i in range(3))
-
-
 _NOTHING_TRAINED = ("epoch {epoch} trained no example: no sentence kept a word with a context "
                     "word (subsampling, --sample {sample:g}, drops frequent words; a one-word "
                     "sentence has no context); raise --sample, or give longer sentences")
 
 
-def check_weights_finite(model: Model, e: int, epochs: int, mean_loss: Optional[float],
-                         start_alpha: float) -> None:
-    """Raise :class:`TrainingDiverged` if any weight (or the epoch's mean loss, when
-    computed) is NaN or infinite after epoch ``e``: checked whatever ``compute_loss``
-    says, so a diverged run is never returned or saved. One chunked pass over the
-    matrices, no temporaries the size of a matrix."""
-    bad = [name for name in ("input_vectors", "output_ns", "output_hs")
-           if getattr(model, name) is not None and not all_finite(getattr(model, name))]
-    if mean_loss is not None and not math.isfinite(mean_loss):
-        bad.append("the loss")
-    if bad:
-        raise TrainingDiverged(f"training diverged in epoch {e + 1}/{epochs}: {', '.join(bad)} "
-                               f"became NaN or infinite; lower --alpha (it was {start_alpha:g})")
-
-
-def _run_epoch(trainer, model, encoded, bounds, words_done, stop, stats, stride, epoch_index, e,
-               epochs, total_words, start_alpha, end_alpha, reporter, train_start) -> dict:
-    n_threads = len(bounds) - 1
-    stats[:] = 0.0
+def _run_epoch(engine: Engine, model: Model, bounds, e: int, epoch_index: int, epochs: int,
+               reporter: ProgressReporter) -> dict:
+    """Epoch ``e`` of this run (``epoch_index`` of the model's life), with progress."""
+    engine.new_epoch()
     epoch_start = time.perf_counter()
-    words_at_start = int(words_done[0])
-    threads = EpochThreads(trainer, encoded, bounds, stop, model.config.seed, epoch_index)
-    last = (epoch_start, 0.0, 0.0)
+    words_at_start = engine.words
+    threads = EpochThreads(engine, bounds, model.config.seed, epoch_index)
+    last = (0.0, 0.0)
     try:
         threads.start()
         while threads.alive():
             threads.join(POLL_SECONDS)
-            now = time.perf_counter()
-            loss_sum = float(stats[0::stride].sum())
-            examples = float(stats[1::stride].sum())
+            loss_sum, examples = engine.loss_and_examples()
             recent = None
-            if examples > last[2]:
-                recent = (loss_sum - last[1]) / (examples - last[2])
-            done = int(words_done[0])
-            alpha = alpha_at(start_alpha, end_alpha, done, total_words)
-            rate = (done - words_at_start) / max(now - epoch_start, 1e-9)
-            reporter.train(done, total_words, alpha, recent if model.config.compute_loss else None,
-                           rate, n_threads, e + 1, epochs)
-            last = (now, loss_sum, examples)
+            if examples > last[1]:
+                recent = (loss_sum - last[0]) / (examples - last[1])
+            done = engine.words
+            rate = (done - words_at_start) / max(time.perf_counter() - epoch_start, 1e-9)
+            reporter.train(done, engine.total_words, engine.alpha(),
+                           recent if model.config.compute_loss else None, rate, engine.n_threads,
+                           e + 1, epochs)
+            last = (loss_sum, examples)
     except BaseException as exc:   # Ctrl-C, SIGTERM (raised by the CLI's handler), anything
         threads.halt()
         if isinstance(exc, KeyboardInterrupt):
@@ -507,11 +292,11 @@ def _run_epoch(trainer, model, encoded, bounds, words_done, stop, stats, stride,
         raise CorpusError(_NOTHING_TRAINED.format(epoch=e + 1, sample=model.config.sample))
     mean_loss = loss / examples
     check_weights_finite(model, e, epochs,
-                         mean_loss if model.config.compute_loss else None, start_alpha)
+                         mean_loss if model.config.compute_loss else None, engine.start_alpha)
     record = {"epoch": epoch_index + 1, "loss": mean_loss, "examples": int(examples),
               "words": int(words), "seconds": seconds,
               "words_per_sec": words / seconds if seconds > 0 else 0.0,
-              "alpha_end": alpha_at(start_alpha, end_alpha, int(words_done[0]), total_words)}
+              "alpha_end": engine.alpha()}
     model.epoch_losses.append(mean_loss)
     model.history.append(dict(stage="epoch", **record))
     return record

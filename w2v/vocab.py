@@ -297,7 +297,7 @@ def _vocab_of(table: TokenTable, config: TrainConfig):
     # with errors="ignore" an invalid word can decode to any ASCII word: look at them all
     floor = 1 if config.encoding_errors == "ignore" else config.min_count
     entry_index, byte_words, counts = table.selected_entries(floor)
-    vocab, entry_ids = _select(byte_words, counts, config, entry_index, len(table),
+    vocab, entry_ids = select_vocab(byte_words, counts, config, entry_index, len(table),
                                pruned=table.prunes > 0)
     vocab.raw_tokens = table.tokens
     vocab.pruned = table.prunes > 0
@@ -322,7 +322,7 @@ def _ticker(stage: str, total: int, progress):
     return tick
 
 
-def _select(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig,
+def select_vocab(byte_words: List[bytes], counts: np.ndarray, config: TrainConfig,
             entry_index: np.ndarray, n_entries: int, pruned: bool = False):
     """Decode, merge words equal after decoding, apply min_count, sort.
 
@@ -412,6 +412,46 @@ def _encode_fixed(source, words: List[str], config: TrainConfig, progress, entry
                                [ids], config, progress, {})
     table.start_encoding(ids, config.max_sentence_length)
     _scan(source, table, "encode", progress)
+    units, starts, line_start, n_words = table.take_encoded()
+    return EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
+                         raw_tokens=table.tokens, n_words=n_words)
+
+
+# -- a cluster worker's part of the corpus ------------------------------------------------
+
+@dataclass
+class PartCounts:
+    """One part of a corpus counted on its own (a cluster worker's byte range): its
+    table, and the entries that go to the merge (:func:`w2v.cluster.merge_counts`)."""
+    table: TokenTable
+    entry_index: np.ndarray     # table entries sent to the merge
+    words: List[bytes]          # their bytes
+    counts: np.ndarray          # and counts
+
+    def summary(self) -> dict:
+        t = self.table
+        return {"words": self.words, "counts": self.counts, "tokens": t.tokens,
+                "pruned": t.prunes > 0, "truncated": t.truncated_words}
+
+
+def count_part(source: TextSource, config: TrainConfig) -> PartCounts:
+    """Count ``source`` into a fresh table (every word seen, since another part may
+    bring it to min_count)."""
+    table = TokenTable(config.max_word_bytes, config.max_vocab_size or 0)
+    _scan(source, table, "vocab", None)
+    entry_index, words, counts = table.selected_entries(1)
+    return PartCounts(table, entry_index, words, counts)
+
+
+def encode_part(source: TextSource, part: PartCounts, ids_of_entries: np.ndarray,
+                config: TrainConfig) -> EncodedCorpus:
+    """Encode ``source`` with the ids the merged vocabulary gave ``part``'s entries
+    (-1: not kept)."""
+    table = part.table
+    entry_ids = np.full(len(table), -1, dtype=np.int32)
+    entry_ids[part.entry_index] = ids_of_entries
+    table.start_encoding(entry_ids, config.max_sentence_length, 0)
+    _scan(source, table, "encode", None)
     units, starts, line_start, n_words = table.take_encoded()
     return EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
                          raw_tokens=table.tokens, n_words=n_words)

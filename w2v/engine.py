@@ -1,0 +1,264 @@
+"""The training engine that one machine and a cluster worker share.
+
+:class:`Engine` owns a model's compiled trainer (:class:`w2v._core.Trainer`) and
+the state its threads share: the global word count the learning rate follows,
+the stop flag, and each thread's loss and example totals. An epoch is trained by
+:class:`EpochThreads` (one ``threading.Thread`` per shard, each entering the nogil
+core; the caller's thread stays free to draw progress, honour Ctrl-C and sync
+rows) or, for a cluster worker syncing every few thousand words, by
+:class:`RoundThreads` (every shard a block at a time, all threads joined between
+blocks). :mod:`w2v.trainer` runs one machine with it and :mod:`w2v.cluster` the
+workers of a cluster; neither imports the other's internals.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from . import _core, tables
+from .config import TrainConfig
+from .corpus import EncodedCorpus, blocks
+from .errors import CorpusError, TrainingDiverged
+from .heap import return_freed_heap
+from .io import all_finite
+from .model import OUTPUT_LAYERS, Model
+from .vocab import Vocab
+
+def check_vocab(vocab: Vocab, config: TrainConfig) -> None:
+    if len(vocab) < 2:
+        raise CorpusError(f"the vocabulary has {len(vocab)} word(s) at min_count={config.min_count}; "
+                          f"at least 2 are needed to train")
+    if config.negative > 0 and len(vocab) <= config.negative:
+        raise CorpusError(f"the vocabulary has only {len(vocab)} words, not more than "
+                          f"--negative {config.negative} noise samples; lower --negative or --min-count")
+
+
+def init_model(config: TrainConfig, vocab: Vocab) -> Model:
+    """Fresh weights: input rows uniform in [-0.5/size, 0.5/size) from a seeded
+    generator (independent of the thread count, like word2vec.c); outputs zero."""
+    V, d = len(vocab), config.size
+    input_vectors = np.empty((V, d), dtype=np.float32)
+    _core.uniform_init(input_vectors, config.seed)
+    outputs = {layer.name: np.zeros((max(layer.rows(V), 1), d), dtype=np.float32)
+               if layer.used(config) else None for layer in OUTPUT_LAYERS}
+    return Model(config, vocab.words, vocab.counts, input_vectors, **outputs)
+
+
+class SamplingTables:
+    """Everything the core samples from, built once per run."""
+
+    def __init__(self, counts: np.ndarray, config: TrainConfig):
+        self.keep = tables.keep_thresholds(counts, config.sample) if config.sample > 0 else None
+        if config.negative > 0:
+            alias = tables.alias_table(tables.noise_distribution(counts, config.ns_exponent))
+            self.noise = alias.packed()
+        else:
+            self.noise = None
+        if config.hs:
+            paths = tables.huffman_codes(counts).packed()
+            self.paths, self.path_starts = paths.units, paths.starts
+        else:
+            self.paths = self.path_starts = None
+
+
+def core_settings(config: TrainConfig) -> dict:
+    """The settings of :class:`w2v._core.Trainer` that come from the config."""
+    return dict(sg=config.sg, cbow_mean=config.cbow_mean, negative=config.negative, hs=config.hs,
+                window=config.window, shrink_window=config.shrink_window,
+                compute_loss=config.compute_loss, sg_batch=config.sg_batch,
+                max_sentence_length=config.max_sentence_length, n_threads=config.threads,
+                # one thread has nothing to contend with; staged nodes are averaged in (1/threads)
+                hot_nodes=config.hot_nodes if (config.threads > 1 and config.hs) else 0)
+
+
+class Engine:
+    """The compiled trainer of ``model`` over ``encoded`` (``model.config.threads``
+    threads; the learning rate decays from ``start_alpha`` to ``end_alpha`` over
+    ``total_words`` raw words, counted over every thread, and every cluster rank)
+    and the state its threads share."""
+
+    def __init__(self, model: Model, encoded: EncodedCorpus, total_words: int,
+                 start_alpha: float, end_alpha: float):
+        config = model.config
+        self.encoded = encoded
+        self.n_threads = config.threads
+        self.total_words, self.start_alpha, self.end_alpha = total_words, start_alpha, end_alpha
+        self.words_done = np.zeros(1, dtype=np.int64)    # published with atomic adds
+        self.stop = np.zeros(1, dtype=np.int32)          # any thread stops within a sentence
+        self.stats = np.zeros(self.n_threads * _core.STATS_LAYOUT["stride"], dtype=np.float64)
+        t = SamplingTables(model.counts, config)
+        self.core = _core.Trainer(
+            tuple(model.matrices), t, encoded,
+            (self.words_done, self.stop, self.stats),
+            dict(core_settings(config), start_alpha=start_alpha, end_alpha=end_alpha,
+                 total_words=total_words))
+        return_freed_heap()      # the tables' float64 intermediates
+
+    @property
+    def words(self) -> int:
+        """Raw words trained so far (the learning rate's clock)."""
+        return int(self.words_done[0])
+
+    def add_words(self, n: int) -> None:
+        """Count ``n`` words trained elsewhere (other cluster ranks) into the clock."""
+        _core.add_words_done(self.words_done, n)
+
+    def loss_and_examples(self) -> Tuple[float, float]:
+        """The running epoch's summed loss and example count over the threads."""
+        per_thread = self.stats.reshape(self.n_threads, _core.STATS_LAYOUT["stride"])
+        return (float(per_thread[:, _core.STATS_LAYOUT["loss"]].sum()),
+                float(per_thread[:, _core.STATS_LAYOUT["examples"]].sum()))
+
+    def alpha(self) -> float:
+        """The learning rate now (the core's schedule, for display)."""
+        return alpha_at(self.start_alpha, self.end_alpha, self.words, self.total_words)
+
+    def new_epoch(self) -> None:
+        self.stats[:] = 0.0
+
+
+def alpha_at(start_alpha: float, end_alpha: float, done: int, total: int) -> float:
+    """The learning rate after ``done`` of ``total`` raw words: linear decay from
+    ``start_alpha``, never below ``end_alpha`` (the core's schedule, for display)."""
+    frac = min(done / total, 1.0) if total else 1.0
+    return max(end_alpha, start_alpha - (start_alpha - end_alpha) * frac)
+
+
+class EpochThreads:
+    """One epoch's worker threads, each entering the nogil core on its shard.
+
+    ``start()`` launches them; ``join(timeout)`` waits for all (or until
+    ``timeout``); ``alive()`` says whether any still runs; ``halt()`` raises the
+    shared stop flag and joins. A worker's exception is kept in ``errors`` (and
+    raises the stop flag, so the others stop within a sentence). ``thread_base``
+    offsets the thread ids the RNG seeds derive from (a cluster rank's threads
+    get ids of their own)."""
+
+    def __init__(self, engine: Engine, bounds, seed: int, epoch_index: int, thread_base: int = 0):
+        trainer, encoded, stop = engine.core, engine.encoded, engine.stop
+        self.n = len(bounds) - 1
+        self.results: List[Optional[tuple]] = [None] * self.n
+        self.errors: List[BaseException] = []
+        self.stop = stop
+
+        def work(k: int) -> None:
+            try:
+                # the shard in blocks: the RNG and the totals run on from block to block,
+                # so the result is the one call's; a mapped corpus releases each block
+                seed_k = _core.thread_seed(seed, thread_base + k, epoch_index)
+                parts = blocks(encoded, int(bounds[k]), int(bounds[k + 1]))
+                carry = None
+                for i, (first, last) in enumerate(parts):
+                    loss, examples, words, stopped, carry = trainer.run_shard(
+                        k, seed_k, first, last, carry, last_block=i == len(parts) - 1)
+                    encoded.release(first, last)
+                    if stopped:
+                        break
+                self.results[k] = (loss, examples, words)
+            except BaseException as exc:  # re-raised on the main thread
+                self.errors.append(exc)
+                stop[0] = 1
+
+        self.threads = [threading.Thread(target=work, args=(k,), name=f"w2v-worker-{k}", daemon=True)
+                        for k in range(self.n)]
+
+    def start(self) -> None:
+        for w in self.threads:
+            w.start()
+
+    def alive(self) -> bool:
+        return any(w.is_alive() for w in self.threads)
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        deadline = None if timeout is None else time.perf_counter() + timeout
+        for w in self.threads:
+            w.join(None if deadline is None else max(0.0, deadline - time.perf_counter()))
+
+    def halt(self) -> None:
+        self.stop[0] = 1            # every worker sees the flag within one sentence
+        self.join()
+
+    def totals(self) -> tuple:
+        """(loss, examples, words) summed over the threads that finished."""
+        done = [r for r in self.results if r is not None]
+        return tuple(sum(r[i] for r in done) for i in range(3))
+
+
+class RoundThreads:
+    """One epoch's shards trained in lockstep rounds, for a cluster worker that syncs
+    every ``units`` words with no thread running.
+
+    ``train_round()`` trains the next block of about ``units`` packed units of every
+    thread's shard (one thread per shard, all joined before it returns); ``done()``
+    says whether every shard is finished. The RNG and totals carry over from block
+    to block, so one thread trains exactly what :class:`EpochThreads` would; what
+    differs is only when the other ranks' rows arrive."""
+
+    def __init__(self, engine: Engine, bounds, seed: int, epoch_index: int, thread_base: int,
+                 units: int):
+        self.trainer, self.encoded, self.stop = engine.core, engine.encoded, engine.stop
+        encoded = engine.encoded
+        n = len(bounds) - 1
+        self.parts = [blocks(encoded, int(bounds[k]), int(bounds[k + 1]), units) for k in range(n)]
+        self.seeds = [_core.thread_seed(seed, thread_base + k, epoch_index) for k in range(n)]
+        self.carry: List[Optional[tuple]] = [None] * n
+        self.results: List[Optional[tuple]] = [None] * n
+        self.rounds = 0
+        self.stopped = False
+
+    def done(self) -> bool:
+        return self.stopped or all(self.rounds >= len(p) for p in self.parts)
+
+    def train_round(self) -> None:
+        i = self.rounds
+        self.rounds += 1
+        errors: List[BaseException] = []
+
+        def work(k: int) -> None:
+            try:
+                first, last = self.parts[k][i]
+                loss, examples, words, stopped, self.carry[k] = self.trainer.run_shard(
+                    k, self.seeds[k], first, last, self.carry[k],
+                    last_block=i == len(self.parts[k]) - 1)
+                self.encoded.release(first, last)
+                self.results[k] = (loss, examples, words)
+                self.stopped |= bool(stopped)
+            except BaseException as exc:  # re-raised on the calling thread
+                errors.append(exc)
+                self.stop[0] = 1
+
+        active = [k for k, p in enumerate(self.parts) if i < len(p)]
+        if len(active) == 1:
+            work(active[0])           # the core releases the GIL: no thread needed
+        else:
+            threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in active]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
+
+    def totals(self) -> tuple:
+        """(loss, examples, words) summed over the shards so far."""
+        done = [r for r in self.results if r is not None]
+        return tuple(sum(r[i] for r in done) for i in range(3))
+
+
+def check_weights_finite(model: Model, e: int, epochs: int, mean_loss: Optional[float],
+                         start_alpha: float) -> None:
+    """Raise :class:`TrainingDiverged` if any weight (or the epoch's mean loss, when
+    computed) is NaN or infinite after epoch ``e``: checked whatever ``compute_loss``
+    says, so a diverged run is never returned or saved. One chunked pass over the
+    matrices, no temporaries the size of a matrix."""
+    bad = [name for name in ("input_vectors", "output_ns", "output_hs")
+           if getattr(model, name) is not None and not all_finite(getattr(model, name))]
+    if mean_loss is not None and not math.isfinite(mean_loss):
+        bad.append("the loss")
+    if bad:
+        raise TrainingDiverged(f"training diverged in epoch {e + 1}/{epochs}: {', '.join(bad)} "
+                               f"became NaN or infinite; lower --alpha (it was {start_alpha:g})")
