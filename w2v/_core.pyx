@@ -81,6 +81,10 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
+
+cdef extern from "stdlib.h":
+    int posix_memalign(void **memptr, size_t alignment, size_t size) nogil
+
 from ._ids cimport put_id, take_id, units_of
 from ._rng cimport next_random, random_below
 
@@ -764,15 +768,17 @@ cdef class Trainer:
             (ts.rng, ts.loss, ts.examples, ts.words_total, ts.words_unpublished,
              ts.alpha) = carry
         ts.thread_id = thread_id
-        ts.hidden = <float *> malloc(dim * sizeof(float))
-        ts.grad_hidden = <float *> malloc(dim * sizeof(float))
-        ts.sentence = <int32_t *> malloc(self.settings.max_sentence_length * sizeof(int32_t))
-        ts.context = <int32_t *> malloc((2 * self.settings.window + 1) * sizeof(int32_t))
-        ts.noise = <int32_t *> malloc((self.settings.negative + 1) * sizeof(int32_t))
-        ts.targets.rows = <float **> malloc(max_targets(self.settings.negative) * sizeof(float *))
-        ts.targets.labels = <float *> malloc(max_targets(self.settings.negative) * sizeof(float))
-        ts.grad_inputs = <float *> malloc(2 * self.settings.window * dim * sizeof(float))
-        ts.gains = <float *> malloc(2 * self.settings.window * sizeof(float))
+        # every buffer on cache lines of its own: two threads' buffers side by side in one
+        # malloc arena would share a line and bounce it between the cores on every write
+        ts.hidden = <float *> line_alloc(dim * sizeof(float))
+        ts.grad_hidden = <float *> line_alloc(dim * sizeof(float))
+        ts.sentence = <int32_t *> line_alloc(self.settings.max_sentence_length * sizeof(int32_t))
+        ts.context = <int32_t *> line_alloc((2 * self.settings.window + 1) * sizeof(int32_t))
+        ts.noise = <int32_t *> line_alloc((self.settings.negative + 1) * sizeof(int32_t))
+        ts.targets.rows = <float **> line_alloc(max_targets(self.settings.negative) * sizeof(float *))
+        ts.targets.labels = <float *> line_alloc(max_targets(self.settings.negative) * sizeof(float))
+        ts.grad_inputs = <float *> line_alloc(2 * self.settings.window * dim * sizeof(float))
+        ts.gains = <float *> line_alloc(2 * self.settings.window * sizeof(float))
         try:
             if (ts.hidden == NULL or ts.grad_hidden == NULL or ts.sentence == NULL
                     or ts.context == NULL or ts.noise == NULL or ts.grad_inputs == NULL
@@ -788,6 +794,15 @@ cdef class Trainer:
             free(ts.targets.rows); free(ts.targets.labels)
         return (ts.loss, ts.examples, ts.words_total, bool(stopped),
                 (ts.rng, ts.loss, ts.examples, ts.words_total, ts.words_unpublished, ts.alpha))
+
+
+cdef void *line_alloc(size_t size) noexcept nogil:
+    """``size`` bytes on whole 64-byte cache lines that nothing else uses (NULL if out of
+    memory); release with free()."""
+    cdef void *p = NULL
+    if posix_memalign(&p, 64, (size + 63) & ~(<size_t> 63)) != 0:
+        return NULL
+    return p
 
 
 cdef const uint32_t *_word_table(object arr, int64_t n, int columns, str name,
