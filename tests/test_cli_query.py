@@ -150,3 +150,25 @@ def test_plot_without_matplotlib_is_a_clear_error(vectors_bin, tmp_path, monkeyp
     assert r.exit_code == 1
     assert r.output.strip() == "Error: w2v plot needs matplotlib: pip install matplotlib"
     assert not (tmp_path / "p.png").exists()
+
+
+def test_train_options_take_the_library_defaults():
+    """One place for defaults: every `w2v train` option named after a TrainConfig or
+    ClusterConfig field defaults to that field's value, and every choice list is the
+    library's, so the CLI and w2v.train() cannot drift apart."""
+    import dataclasses
+    from w2v.cli.main import train
+    from w2v.config import ENCODING_ERRORS, SYNC_BACKENDS, SYNC_RULES, ClusterConfig
+    library = {**dataclasses.asdict(ClusterConfig()), **dataclasses.asdict(TrainConfig())}
+    library["cbow"] = not TrainConfig().sg
+    checked = 0
+    for param in train.params:
+        # --threads-per-worker's default is "--threads" (the same default unless --threads is given)
+        if param.name in library and param.name != "threads_per_worker":
+            assert param.default == library[param.name], param.name
+            checked += 1
+    assert checked >= 30, checked         # the options really were compared
+    choices = {p.name: tuple(p.type.choices) for p in train.params if hasattr(p.type, "choices")}
+    assert choices["encoding_errors"] == ENCODING_ERRORS
+    assert choices["sync_backend"] == SYNC_BACKENDS and choices["sync_rule"] == SYNC_RULES
+    assert ClusterConfig().threads_per_worker == TrainConfig().threads

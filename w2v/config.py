@@ -208,7 +208,7 @@ class ClusterConfig:
 
     address: str = "local"
     workers: int = 2
-    threads_per_worker: int = 1
+    threads_per_worker: int = field(default_factory=default_threads)   # as --threads: cores, up to 8
     sync_words: int = 65536           # words all workers together train between rounds (0: sync_period)
     sync_period: float = 0.5          # with sync_words=0: seconds between rounds, trained through
     sync_rows: int = 1024             # rows synced every round (tier 0); rarer tiers less often

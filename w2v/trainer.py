@@ -54,7 +54,8 @@ def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), cluster
         Train on a Ray cluster (``pip install 'w2v[ray]'``): Ray's address
         (``auto``, ``host:6379``, ``ray://host:10001``) or ``local`` for a local
         cluster of worker processes. Then ``workers`` is the number of worker
-        processes (one per node) and ``threads_per_worker`` their threads;
+        processes (one per node) and ``threads_per_worker`` their threads
+        (default: the cores, up to 8, like ``threads``);
         ``sync_words`` (words all workers together train between sync rounds;
         0 for rounds every ``sync_period`` seconds instead), ``sync_rows``,
         ``sync_backend`` (``auto``, ``objstore`` or ``gloo``), ``sync_rule`` and
