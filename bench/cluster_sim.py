@@ -25,12 +25,12 @@ sys.path.insert(0, HERE)
 
 from cluster_accuracy import MODES, corpus_path, score  # noqa: E402
 
-from w2v import _core  # noqa: E402
 from w2v.config import TrainConfig  # noqa: E402
-from w2v.corpus import blocks, shards  # noqa: E402
+from w2v.corpus import shards  # noqa: E402
 from w2v import rowsync  # noqa: E402
 from w2v.rowsync import RowSync  # noqa: E402
-from w2v.engine import Engine, init_model  # noqa: E402
+from w2v.cluster import FULL_SYNC_BLOCK_FLOATS, _sum_in_rank_order  # noqa: E402
+from w2v.engine import Engine, RoundThreads, init_model  # noqa: E402
 from w2v.trainer import build_corpus  # noqa: E402
 from w2v.model import OUTPUT_LAYERS, Model  # noqa: E402
 
@@ -50,36 +50,29 @@ def simulate(corpus: str, mode: str, seed: int, n: int, sync_words: int, rule: s
     bounds = shards(encoded, n)
     seen_others = [0] * n
     r = 0
+
     for e in range(epochs):
-        parts = [blocks(encoded, int(bounds[k]), int(bounds[k + 1]), units=sync_words)
+        # each copy is a one-thread rank: its shard in blocks of sync_words, as RoundThreads
+        # trains it on a cluster worker (seeded by the rank, like thread_base there)
+        ranks = [RoundThreads(engines[k], bounds[k:k + 2], seed, e, thread_base=k, units=sync_words)
                  for k in range(n)]
-        carry = [None] * n
-        seeds = [_core.thread_seed(seed, k, e) for k in range(n)]
-        for i in range(max(len(p) for p in parts)):
-            for k in range(n):
-                if i < len(parts[k]):
-                    first, last = parts[k][i]
-                    *_, carry[k] = engines[k].core.run_shard(0, seeds[k], first, last, carry[k],
-                                                             last_block=i == len(parts[k]) - 1)
-            payloads = [s.gather(r) for s in syncs]
-            summed = payloads[0].copy()
-            for p in payloads[1:]:
-                summed += p
+        while not all(t.done() for t in ranks):
+            for t in ranks:
+                if not t.done():
+                    t.train_round()
+            total = _sum_in_rank_order([s.gather(r) for s in syncs])
             for s in syncs:
-                s.apply(summed, n, r, exact=True)
+                s.apply(total, n, r, exact=True)
             own = [engines[k].words - seen_others[k] for k in range(n)]
             for k in range(n):
                 others = sum(own) - own[k]
                 engines[k].add_words(others - seen_others[k])
                 seen_others[k] = others
             r += 1
-        for block in syncs[0].row_blocks(16 << 20):
-            payloads = [s.gather(block=block) for s in syncs]
-            summed = payloads[0].copy()
-            for p in payloads[1:]:
-                summed += p
+        for block in syncs[0].row_blocks(FULL_SYNC_BLOCK_FLOATS):
+            total = _sum_in_rank_order([s.gather(block=block) for s in syncs])
             for s in syncs:
-                s.apply(summed, n, block=block, exact=True)
+                s.apply(total, n, block=block, exact=True)
     return copies[0]
 
 

@@ -51,7 +51,7 @@ def small_trainer(words_done_start: int, total_words: int, end_alpha: float):
     corpus = EncodedCorpus.from_ids(rng.integers(0, V, 1000), np.arange(0, 1001, 50))
     words_done = np.array([words_done_start], dtype=np.int64)
     stop = np.zeros(1, dtype=np.int32)
-    stats = np.zeros(_core.Trainer.stats_slot_stride(), dtype=np.float64)
+    stats = np.zeros(_core.STATS_LAYOUT["stride"], dtype=np.float64)
     trainer = _core.Trainer(
         (input_vectors, output_ns, None), SimpleNamespace(keep=None, noise=noise, paths=None,
                                                           path_starts=None),

@@ -198,7 +198,7 @@ def test_a_worker_error_is_re_raised_after_every_thread_stopped(monkeypatch):
 def _hs_trainer(model, encoded, tabs, **staging):
     words_done = np.zeros(1, dtype=np.int64)
     stop = np.zeros(1, dtype=np.int32)
-    stats = np.zeros(2 * _core.Trainer.stats_slot_stride(), dtype=np.float64)
+    stats = np.zeros(2 * _core.STATS_LAYOUT["stride"], dtype=np.float64)
     cfg = model.config
     return _core.Trainer(
         (model.input_vectors, None, model.output_hs), tabs, encoded, (words_done, stop, stats),

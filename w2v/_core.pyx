@@ -731,10 +731,6 @@ cdef class Trainer:
         self.n_nodes = output_hs.shape[0] if hs else 0
         self.hot_nodes = min(hot_nodes, self.n_nodes)
 
-    @staticmethod
-    def stats_slot_stride():
-        return SLOT_STRIDE
-
     def run_shard(self, int thread_id, uint64_t rng_state, int64_t first, int64_t last,
                   tuple carry=None, bint last_block=True):
         """Train sentences [first, last) on the calling thread, without the GIL.
@@ -775,8 +771,7 @@ cdef class Trainer:
         ts.sentence = <int32_t *> line_alloc(self.settings.max_sentence_length * sizeof(int32_t))
         ts.context = <int32_t *> line_alloc((2 * self.settings.window + 1) * sizeof(int32_t))
         ts.noise = <int32_t *> line_alloc((self.settings.negative + 1) * sizeof(int32_t))
-        ts.targets.rows = <float **> line_alloc(max_targets(self.settings.negative) * sizeof(float *))
-        ts.targets.labels = <float *> line_alloc(max_targets(self.settings.negative) * sizeof(float))
+        targets_alloc(&ts.targets, self.settings.negative)
         ts.grad_inputs = <float *> line_alloc(2 * self.settings.window * dim * sizeof(float))
         ts.gains = <float *> line_alloc(2 * self.settings.window * sizeof(float))
         try:
@@ -791,7 +786,7 @@ cdef class Trainer:
         finally:
             free(ts.hidden); free(ts.grad_hidden); free(ts.sentence); free(ts.context)
             free(ts.noise); free(ts.grad_inputs); free(ts.gains); free(staged)
-            free(ts.targets.rows); free(ts.targets.labels)
+            targets_free(&ts.targets)
         return (ts.loss, ts.examples, ts.words_total, bool(stopped),
                 (ts.rng, ts.loss, ts.examples, ts.words_total, ts.words_unpublished, ts.alpha))
 
@@ -803,6 +798,19 @@ cdef void *line_alloc(size_t size) noexcept nogil:
     if posix_memalign(&p, 64, (size + 63) & ~(<size_t> 63)) != 0:
         return NULL
     return p
+
+
+cdef void targets_alloc(Targets *t, int negative) noexcept nogil:
+    """Room for an example's targets with ``negative`` noise words (NULL pointers if out of
+    memory; the caller checks); release with targets_free."""
+    t.rows = <float **> line_alloc(max_targets(negative) * sizeof(float *))
+    t.labels = <float *> line_alloc(max_targets(negative) * sizeof(float))
+    t.n = 0
+
+
+cdef void targets_free(Targets *t) noexcept nogil:
+    free(t.rows)
+    free(t.labels)
 
 
 cdef const uint32_t *_word_table(object arr, int64_t n, int columns, str name,
@@ -878,8 +886,7 @@ def py_train_example(input_vectors, output_ns, output_hs, hs_paths, hs_path_star
     cdef float *hidden = <float *> malloc(w.dim * sizeof(float))
     cdef float *grad = <float *> malloc(w.dim * sizeof(float))
     cdef Targets targets
-    targets.rows = <float **> malloc(max_targets(noise_arr.size) * sizeof(float *))
-    targets.labels = <float *> malloc(max_targets(noise_arr.size) * sizeof(float))
+    targets_alloc(&targets, <int> noise_arr.size)
     cdef double loss
     try:
         if hidden == NULL or grad == NULL or targets.rows == NULL or targets.labels == NULL:
@@ -889,7 +896,7 @@ def py_train_example(input_vectors, output_ns, output_hs, hs_paths, hs_path_star
         loss = train_example(&w, <const int32_t *> in_arr.data, <int> in_arr.size, &targets,
                              cbow_mean, alpha, hidden, grad, compute_loss)
     finally:
-        free(hidden); free(grad); free(targets.rows); free(targets.labels)
+        free(hidden); free(grad); targets_free(&targets)
     return loss
 
 
@@ -905,8 +912,7 @@ def py_train_window_sg(input_vectors, output_ns, output_hs, hs_paths, hs_path_st
     cdef float *grads = <float *> malloc(ctx.size * w.dim * sizeof(float))
     cdef float *gains = <float *> malloc(ctx.size * sizeof(float))
     cdef Targets targets
-    targets.rows = <float **> malloc(max_targets(noise_arr.size) * sizeof(float *))
-    targets.labels = <float *> malloc(max_targets(noise_arr.size) * sizeof(float))
+    targets_alloc(&targets, <int> noise_arr.size)
     cdef double loss
     try:
         if grads == NULL or gains == NULL or targets.rows == NULL or targets.labels == NULL:
@@ -916,7 +922,7 @@ def py_train_window_sg(input_vectors, output_ns, output_hs, hs_paths, hs_path_st
         loss = train_window_sg(&w, <const int32_t *> ctx.data, <int> ctx.size, &targets, alpha,
                                grads, gains, compute_loss)
     finally:
-        free(grads); free(gains); free(targets.rows); free(targets.labels)
+        free(grads); free(gains); targets_free(&targets)
     return loss
 
 

@@ -684,7 +684,7 @@ def merge_counts(counted: List[dict], config: TrainConfig):
     pruned = any(c["pruned"] for c in counted)
     n = len(merged_words)
     vocab, entry_ids = select_vocab(merged_words, counts, config, np.arange(n, dtype=np.int64), n,
-                               pruned=pruned)
+                                    pruned=pruned)
     vocab.raw_tokens = tokens
     vocab.pruned = pruned
     vocab.truncated_words = sum(int(c["truncated"]) for c in counted)

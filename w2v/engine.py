@@ -128,7 +128,40 @@ def alpha_at(start_alpha: float, end_alpha: float, done: int, total: int) -> flo
     return max(end_alpha, start_alpha - (start_alpha - end_alpha) * frac)
 
 
-class EpochThreads:
+class _ShardBlocks:
+    """Every thread's shard of one epoch cut into blocks, and what its thread has
+    trained so far: the RNG state and totals carry over from block to block, so
+    training a shard's blocks one after another gives exactly the one call's result."""
+
+    def __init__(self, engine: Engine, bounds, seed: int, epoch_index: int, thread_base: int,
+                 units: Optional[int] = None):
+        self.core, self.encoded, self.stop = engine.core, engine.encoded, engine.stop
+        n = len(bounds) - 1
+        self.n = n
+        self.parts = [blocks(self.encoded, int(bounds[k]), int(bounds[k + 1]), units)
+                      for k in range(n)]
+        self.seeds = [_core.thread_seed(seed, thread_base + k, epoch_index) for k in range(n)]
+        self.carry: List[Optional[tuple]] = [None] * n
+        self.results: List[Optional[tuple]] = [None] * n
+
+    def train_block(self, k: int, i: int) -> bool:
+        """Train block ``i`` of shard ``k`` (a mapped corpus then releases it); True if
+        the shared stop flag stopped it."""
+        first, last = self.parts[k][i]
+        loss, examples, words, stopped, self.carry[k] = self.core.run_shard(
+            k, self.seeds[k], first, last, self.carry[k],
+            last_block=i == len(self.parts[k]) - 1)
+        self.encoded.release(first, last)
+        self.results[k] = (loss, examples, words)
+        return bool(stopped)
+
+    def totals(self) -> tuple:
+        """(loss, examples, words) summed over the shards' trained blocks."""
+        done = [r for r in self.results if r is not None]
+        return tuple(sum(r[i] for r in done) for i in range(3))
+
+
+class EpochThreads(_ShardBlocks):
     """One epoch's worker threads, each entering the nogil core on its shard.
 
     ``start()`` launches them; ``join(timeout)`` waits for all (or until
@@ -139,29 +172,17 @@ class EpochThreads:
     get ids of their own)."""
 
     def __init__(self, engine: Engine, bounds, seed: int, epoch_index: int, thread_base: int = 0):
-        trainer, encoded, stop = engine.core, engine.encoded, engine.stop
-        self.n = len(bounds) - 1
-        self.results: List[Optional[tuple]] = [None] * self.n
+        super().__init__(engine, bounds, seed, epoch_index, thread_base)
         self.errors: List[BaseException] = []
-        self.stop = stop
 
         def work(k: int) -> None:
             try:
-                # the shard in blocks: the RNG and the totals run on from block to block,
-                # so the result is the one call's; a mapped corpus releases each block
-                seed_k = _core.thread_seed(seed, thread_base + k, epoch_index)
-                parts = blocks(encoded, int(bounds[k]), int(bounds[k + 1]))
-                carry = None
-                for i, (first, last) in enumerate(parts):
-                    loss, examples, words, stopped, carry = trainer.run_shard(
-                        k, seed_k, first, last, carry, last_block=i == len(parts) - 1)
-                    encoded.release(first, last)
-                    if stopped:
+                for i in range(len(self.parts[k])):
+                    if self.train_block(k, i):
                         break
-                self.results[k] = (loss, examples, words)
             except BaseException as exc:  # re-raised on the main thread
                 self.errors.append(exc)
-                stop[0] = 1
+                self.stop[0] = 1
 
         self.threads = [threading.Thread(target=work, args=(k,), name=f"w2v-worker-{k}", daemon=True)
                         for k in range(self.n)]
@@ -182,31 +203,20 @@ class EpochThreads:
         self.stop[0] = 1            # every worker sees the flag within one sentence
         self.join()
 
-    def totals(self) -> tuple:
-        """(loss, examples, words) summed over the threads that finished."""
-        done = [r for r in self.results if r is not None]
-        return tuple(sum(r[i] for r in done) for i in range(3))
 
-
-class RoundThreads:
+class RoundThreads(_ShardBlocks):
     """One epoch's shards trained in lockstep rounds, for a cluster worker that syncs
     every ``units`` words with no thread running.
 
     ``train_round()`` trains the next block of about ``units`` packed units of every
     thread's shard (one thread per shard, all joined before it returns); ``done()``
-    says whether every shard is finished. The RNG and totals carry over from block
-    to block, so one thread trains exactly what :class:`EpochThreads` would; what
-    differs is only when the other ranks' rows arrive."""
+    says whether every shard is finished. One thread trains exactly what
+    :class:`EpochThreads` would; what differs is only when the other ranks' rows
+    arrive."""
 
     def __init__(self, engine: Engine, bounds, seed: int, epoch_index: int, thread_base: int,
                  units: int):
-        self.trainer, self.encoded, self.stop = engine.core, engine.encoded, engine.stop
-        encoded = engine.encoded
-        n = len(bounds) - 1
-        self.parts = [blocks(encoded, int(bounds[k]), int(bounds[k + 1]), units) for k in range(n)]
-        self.seeds = [_core.thread_seed(seed, thread_base + k, epoch_index) for k in range(n)]
-        self.carry: List[Optional[tuple]] = [None] * n
-        self.results: List[Optional[tuple]] = [None] * n
+        super().__init__(engine, bounds, seed, epoch_index, thread_base, units)
         self.rounds = 0
         self.stopped = False
 
@@ -220,13 +230,7 @@ class RoundThreads:
 
         def work(k: int) -> None:
             try:
-                first, last = self.parts[k][i]
-                loss, examples, words, stopped, self.carry[k] = self.trainer.run_shard(
-                    k, self.seeds[k], first, last, self.carry[k],
-                    last_block=i == len(self.parts[k]) - 1)
-                self.encoded.release(first, last)
-                self.results[k] = (loss, examples, words)
-                self.stopped |= bool(stopped)
+                self.stopped |= self.train_block(k, i)
             except BaseException as exc:  # re-raised on the calling thread
                 errors.append(exc)
                 self.stop[0] = 1
@@ -243,11 +247,6 @@ class RoundThreads:
         if errors:
             raise errors[0]
 
-    def totals(self) -> tuple:
-        """(loss, examples, words) summed over the shards so far."""
-        done = [r for r in self.results if r is not None]
-        return tuple(sum(r[i] for r in done) for i in range(3))
-
 
 def check_weights_finite(model: Model, e: int, epochs: int, mean_loss: Optional[float],
                          start_alpha: float) -> None:
@@ -255,8 +254,8 @@ def check_weights_finite(model: Model, e: int, epochs: int, mean_loss: Optional[
     computed) is NaN or infinite after epoch ``e``: checked whatever ``compute_loss``
     says, so a diverged run is never returned or saved. One chunked pass over the
     matrices, no temporaries the size of a matrix."""
-    bad = [name for name in ("input_vectors", "output_ns", "output_hs")
-           if getattr(model, name) is not None and not all_finite(getattr(model, name))]
+    matrices = {"input_vectors": model.input_vectors, **model.outputs}
+    bad = [name for name, m in matrices.items() if m is not None and not all_finite(m)]
     if mean_loss is not None and not math.isfinite(mean_loss):
         bad.append("the loss")
     if bad:

@@ -179,11 +179,7 @@ def _encode_in_memory(parts, tables, ids, config: TrainConfig, progress,
     """The encoding pass in memory. Several parts write straight into their slices of
     one array, sized exactly from their counts (no concatenation, no second copy)."""
     if len(parts) == 1:
-        tables[0].start_encoding(ids[0], config.max_sentence_length, expected_units)
-        _run_parts(parts, lambda k, part, tick: _feed(part, tables[k], tick), "encode", progress)
-        units, starts, line_start, n_words = tables[0].take_encoded()
-        return EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
-                             raw_tokens=tables[0].tokens, n_words=n_words)
+        return _encode_whole(parts[0], tables[0], ids[0], config, progress, expected_units)
     offsets = _part_offsets(tables, ids, expected_units)
     units = np.empty(int(offsets[-1]), dtype=np.uint16)
     results = [None] * len(parts)
@@ -410,7 +406,14 @@ def _encode_fixed(source, words: List[str], config: TrainConfig, progress, entry
     if _use_disk(config, source.size // 2):       # about a unit per two bytes of text
         return _encode_to_disk(entry or TemporaryEntry(config.cache_dir), [source], [table],
                                [ids], config, progress, {})
-    table.start_encoding(ids, config.max_sentence_length)
+    return _encode_whole(source, table, ids, config, progress)
+
+
+def _encode_whole(source, table: TokenTable, ids: np.ndarray, config: TrainConfig, progress,
+                  expected_units: int = 0) -> EncodedCorpus:
+    """Encode all of ``source`` with one table (entry e gets id ``ids[e]``, -1: skipped)
+    into a new in-memory corpus."""
+    table.start_encoding(ids, config.max_sentence_length, expected_units)
     _scan(source, table, "encode", progress)
     units, starts, line_start, n_words = table.take_encoded()
     return EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
@@ -447,11 +450,6 @@ def encode_part(source: TextSource, part: PartCounts, ids_of_entries: np.ndarray
                 config: TrainConfig) -> EncodedCorpus:
     """Encode ``source`` with the ids the merged vocabulary gave ``part``'s entries
     (-1: not kept)."""
-    table = part.table
-    entry_ids = np.full(len(table), -1, dtype=np.int32)
+    entry_ids = np.full(len(part.table), -1, dtype=np.int32)
     entry_ids[part.entry_index] = ids_of_entries
-    table.start_encoding(entry_ids, config.max_sentence_length, 0)
-    _scan(source, table, "encode", None)
-    units, starts, line_start, n_words = table.take_encoded()
-    return EncodedCorpus(units=units, sentence_starts=starts, line_start=line_start,
-                         raw_tokens=table.tokens, n_words=n_words)
+    return _encode_whole(source, part.table, entry_ids, config, None)
