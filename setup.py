@@ -40,7 +40,7 @@ extensions = [
               extra_compile_args=compile_args,
               define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
     for name, path in (("w2v._core", "w2v/_core.pyx"), ("w2v._text", "w2v/_text.pyx"),
-                       ("w2v._phrases", "w2v/_phrases.pyx"))
+                       ("w2v._phrases", "w2v/_phrases.pyx"), ("w2v._subwords", "w2v/_subwords.pyx"))
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=directives))

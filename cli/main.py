@@ -112,6 +112,12 @@ def output_format(path: str, fmt: str | None) -> str:
               help="Pairs seen fewer times are never phrases.")
 @click.option("--phrase-scoring", type=click.Choice(PHRASE_SCORINGS), default=TRAIN.phrase_scoring,
               show_default=True, help="word2phrase's score or normalised PMI.")
+@click.option("--subwords", default="0", show_default=True, metavar="MIN-MAX",
+              help="fastText-style subword vectors: each word's input is the mean of its row and "
+                   "its character n-grams' rows, MIN..MAX characters long (3-6 is fastText's "
+                   "choice), so words never seen get vectors too; 0 trains plain word2vec.")
+@click.option("--buckets", type=int, default=TRAIN.buckets, show_default=True,
+              help="With --subwords: rows of the n-gram matrix the n-grams are hashed into.")
 @click.option("--cluster", "cluster", default=None, metavar="ADDRESS",
               help="Train on a Ray cluster (pip install 'w2v[ray]'): auto, host:6379, "
                    "ray://host:10001, or 'local' for local worker processes. CORPUS must be an "

@@ -68,11 +68,14 @@ def analogy(expression, model, topn, method, restrict_vocab, as_json):
     text = " ".join(expression)
     vecs = io.load(model)
     result = vecs.analogy(text, topn=topn, method=method, restrict_vocab=restrict_vocab)
+    positive, negative = parse_analogy(text, vecs.index)
+    built = [w for w in positive + negative if vecs.built_from_ngrams(w)]
     if as_json:
-        positive, negative = parse_analogy(text, vecs.index)
         _json({"expression": text, "positive": positive, "negative": negative,
-               "method": method, "results": [{"word": w, "score": s} for w, s in result]})
+               "method": method, "from_ngrams": built,
+               "results": [{"word": w, "score": s} for w, s in result]})
     else:
+        _note_ngrams(built)
         _print_neighbours(result)
 
 
@@ -94,7 +97,16 @@ def similar(words, model, topn, restrict_vocab, as_json):
     for i, (word, rows) in enumerate(zip(words, results)):
         if len(words) > 1:
             click.echo(("\n" if i else "") + f"{word}:")
+        _note_ngrams([word] if vecs.built_from_ngrams(word) else [])
         _print_neighbours(rows)
+
+
+def _note_ngrams(words) -> None:
+    """Say (on stderr, so the results stay machine-readable) which query words are
+    outside the vocabulary and answered from their character n-grams."""
+    if words:
+        click.echo(f"note: {', '.join(repr(w) for w in words)} not in the vocabulary; "
+                   f"vector built from character n-grams", err=True)
 
 
 @click.command()

@@ -53,8 +53,9 @@ def small_trainer(words_done_start: int, total_words: int, end_alpha: float):
     stop = np.zeros(1, dtype=np.int32)
     stats = np.zeros(_core.STATS_LAYOUT["stride"], dtype=np.float64)
     trainer = _core.Trainer(
-        (input_vectors, output_ns, None), SimpleNamespace(keep=None, noise=noise, paths=None,
-                                                          path_starts=None),
+        dict(input_vectors=input_vectors, output_ns=output_ns, output_hs=None),
+        SimpleNamespace(keep=None, noise=noise, paths=None, path_starts=None, ngram_starts=None,
+                        ngram_rows=None),
         corpus, (words_done, stop, stats),
         dict(sg=False, cbow_mean=True, negative=2, hs=False, window=2, shrink_window=False,
              compute_loss=True, sg_batch=True, max_sentence_length=1000, start_alpha=0.025,

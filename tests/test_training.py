@@ -201,7 +201,7 @@ def _hs_trainer(model, encoded, tabs, **staging):
     stats = np.zeros(2 * _core.STATS_LAYOUT["stride"], dtype=np.float64)
     cfg = model.config
     return _core.Trainer(
-        (model.input_vectors, None, model.output_hs), tabs, encoded, (words_done, stop, stats),
+        model.weights, tabs, encoded, (words_done, stop, stats),
         dict(sg=cfg.sg, cbow_mean=True, negative=0, hs=True, window=cfg.window,
              shrink_window=True, compute_loss=True, sg_batch=True,
              max_sentence_length=cfg.max_sentence_length, start_alpha=cfg.start_alpha,

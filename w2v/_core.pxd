@@ -46,6 +46,7 @@ cdef enum:
 
 cdef struct Weights:
     float *input_vectors
+    float *ngram_vectors    # (buckets, d) n-gram rows; NULL when subwords are off
     float *output_ns        # NULL when negative sampling is off
     float *output_hs        # NULL when hierarchical softmax is off
     Py_ssize_t dim
@@ -65,6 +66,8 @@ cdef struct Tables:
     const uint16_t *hs_paths          # packed Huffman paths (tables.PackedPaths)
     const int64_t *hs_path_starts     # (V + 1,) unit offsets
     int32_t hs_n_nodes                # inner nodes, V - 1: one past the root
+    const int64_t *ngram_starts       # (V + 1,) offsets into ngram_rows; NULL: no subwords
+    const int32_t *ngram_rows         # each word's n-gram rows of ngram_vectors (w2v.subwords)
 
 cdef struct Settings:
     int sg
@@ -96,15 +99,24 @@ cdef struct Targets:
     float *labels
     int n
 
+cdef struct Inputs:
+    # The input rows an example's hidden layer is formed from, as the words list them
+    # (see "Input rows" in _core.pyx): word k's rows are rows[starts[k]:starts[k + 1]].
+    float **rows
+    int *starts
+    int n_words
+
 cdef struct ThreadState:
     uint64_t rng
     float *hidden             # neu1
     float *grad_hidden        # neu1e
     int32_t *sentence         # kept (subsampled) ids of the current sentence
-    int32_t *context          # context ids of the current CBOW example
     int32_t *noise            # noise ids of the current example
+    Inputs inputs             # the input rows of the current example
     Targets targets           # the output rows of the current example
     float *grad_inputs        # (2 window, dim) skip-gram window gradients
+    float *window_hidden      # (2 window, dim) skip-gram context vectors made of several rows
+    float **window_h          # (2 window,) each context word's vector (a row, or window_hidden)
     float *gains              # (2 window,)
     double loss
     int64_t examples

@@ -246,8 +246,50 @@ cdef inline int32_t draw_noise(ThreadState *ts, const Tables *t) noexcept nogil:
 
 
 # ----------------------------------------------------------------------------- rows
-cdef inline float *in_row(const Weights *w, int32_t word) noexcept nogil:
-    return w.input_vectors + <Py_ssize_t> word * w.dim
+# Input rows: an example's hidden layer is formed from its words' input rows, listed by
+# input_rows into an Inputs buffer: a word's own row of input_vectors and, with
+# subwords, one row of ngram_vectors per character n-gram (w2v.subwords). The kernels
+# train on whatever rows they are given, as they do with the output layers' Targets.
+
+cdef inline void inputs_reset(Inputs *out) noexcept nogil:
+    out.n_words = 0
+    out.starts[0] = 0
+
+
+cdef inline void input_rows(const Weights *w, const Tables *t, int32_t word,
+                            Inputs *out) noexcept nogil:
+    """Append ``word``'s input rows: its own, then (with subwords) its n-grams'."""
+    cdef int n = out.starts[out.n_words]
+    cdef int64_t k
+    out.rows[n] = w.input_vectors + <Py_ssize_t> word * w.dim
+    n += 1
+    if t.ngram_starts != NULL:
+        for k in range(t.ngram_starts[word], t.ngram_starts[word + 1]):
+            out.rows[n] = w.ngram_vectors + <Py_ssize_t> t.ngram_rows[k] * w.dim
+            n += 1
+    out.n_words += 1
+    out.starts[out.n_words] = n
+
+
+cdef inline const float *word_vector(const Inputs *inputs, int k, float *buffer,
+                                     Py_ssize_t dim) noexcept nogil:
+    """Word ``k``'s input vector: its row itself when it has one, else the mean of its
+    rows written to ``buffer``."""
+    cdef int first = inputs.starts[k], end = inputs.starts[k + 1], r
+    cdef Py_ssize_t i
+    cdef const float *row
+    cdef float scale
+    if end - first == 1:
+        return inputs.rows[first]
+    memset(buffer, 0, dim * sizeof(float))
+    for r in range(first, end):
+        row = inputs.rows[r]
+        for i in range(dim):
+            buffer[i] += row[i]
+    scale = 1.0 / (end - first)
+    for i in range(dim):
+        buffer[i] *= scale
+    return buffer
 
 
 cdef inline float *ns_row(const Weights *w, int32_t word) noexcept nogil:
@@ -399,29 +441,33 @@ cdef inline double logistic_step(const float *h, float *out_row, float *grad_hid
     return loss
 
 
-cdef double train_example(const Weights *w, const int32_t *inputs, int n_inputs,
-                          const Targets *targets, int cbow_mean, float alpha, float *hidden,
-                          float *grad_hidden, int compute_loss) noexcept nogil:
+cdef double train_example(const Weights *w, const Inputs *inputs, const Targets *targets,
+                          int cbow_mean, float alpha, ThreadState *ts,
+                          int compute_loss) noexcept nogil:
     """One SGD step on one example (see the module docstring).
 
-    IN  inputs[n_inputs]: rows of input_vectors forming h (mean or sum; one row
-        for skip-gram, used in place). targets: the output rows and labels.
-    OUT updates input_vectors and the target rows in place; returns the loss."""
+    IN  inputs: the rows forming h (their mean, or sum; a single row is used in
+        place). targets: the output rows and labels.
+    BUF ts.hidden, ts.grad_hidden
+    OUT updates the input and target rows in place; returns the loss."""
     cdef Py_ssize_t dim = w.dim, i
-    cdef int k
+    cdef int k, n_rows = inputs.starts[inputs.n_words]
     cdef const float *h
+    cdef float *row
+    cdef float *hidden = ts.hidden
+    cdef float *grad_hidden = ts.grad_hidden
     cdef float scale
     cdef double loss = 0.0
-    if n_inputs == 1:
-        h = in_row(w, inputs[0])
+    if n_rows == 1:
+        h = inputs.rows[0]
     else:
         memset(hidden, 0, dim * sizeof(float))
-        for k in range(n_inputs):
-            row = in_row(w, inputs[k])
+        for k in range(n_rows):
+            row = inputs.rows[k]
             for i in range(dim):
                 hidden[i] += row[i]
         if cbow_mean:
-            scale = 1.0 / n_inputs
+            scale = 1.0 / n_rows
             for i in range(dim):
                 hidden[i] *= scale
         h = hidden
@@ -429,52 +475,59 @@ cdef double train_example(const Weights *w, const int32_t *inputs, int n_inputs,
     for k in range(targets.n):
         loss += logistic_step(h, targets.rows[k], grad_hidden, dim, targets.labels[k], alpha,
                               compute_loss)
-    for k in range(n_inputs):
-        row = in_row(w, inputs[k])
+    for k in range(n_rows):
+        row = inputs.rows[k]
         for i in range(dim):
             row[i] += grad_hidden[i]
     return loss
 
 
-cdef double train_window_sg(const Weights *w, const int32_t *contexts, int n_ctx,
-                            const Targets *targets, float alpha, float *grad_inputs,
-                            float *gains, int compute_loss) noexcept nogil:
+cdef double train_window_sg(const Weights *w, const Inputs *inputs, const Targets *targets,
+                            float alpha, ThreadState *ts, int compute_loss) noexcept nogil:
     """Skip-gram on a whole window at once, sharing one set of output rows.
 
-    The outputs are the centre word's targets, the inputs the ``n_ctx`` context
-    rows. Every gradient is taken at the current point (a minibatch step of the
-    summed pair losses; Ji et al.'s HogBatch): each output row is read once per
-    window instead of once per pair, which is what makes skip-gram fast, since
-    those rows are random memory reads.
+    The outputs are the centre word's targets, the inputs the window's context
+    words (each its row, or the mean of its rows with subwords). Every gradient
+    is taken at the current point (a minibatch step of the summed pair losses;
+    Ji et al.'s HogBatch): each output row is read once per window instead of
+    once per pair, which is what makes skip-gram fast, since those rows are
+    random memory reads.
 
-    IN  contexts[n_ctx], targets
-    BUF grad_inputs[n_ctx * dim], gains[n_ctx]
-    OUT updates the rows in place; returns the summed loss of the n_ctx pairs."""
+    IN  inputs (one word per context position), targets
+    BUF ts.grad_inputs, ts.gains, ts.window_h, ts.window_hidden
+    OUT updates the rows in place; returns the summed loss of the pairs."""
     cdef Py_ssize_t dim = w.dim, i
-    cdef int b, k
+    cdef int b, k, n_ctx = inputs.n_words
     cdef float *o
+    cdef float *row
+    cdef const float *h
     cdef float label, gb
     cdef float loss = 0.0
+    cdef float *grad_inputs = ts.grad_inputs
+    cdef float *gains = ts.gains
+    cdef const float **hs = <const float **> ts.window_h
+    for b in range(n_ctx):
+        hs[b] = word_vector(inputs, b, ts.window_hidden + b * dim, dim)
     memset(grad_inputs, 0, n_ctx * dim * sizeof(float))
     for k in range(targets.n):
         o = targets.rows[k]
         label = targets.labels[k]
         for b in range(n_ctx):
-            gains[b] = (label - logistic(dot(in_row(w, contexts[b]), o, dim),
-                                         label, &loss, compute_loss)) * alpha
+            gains[b] = (label - logistic(dot(hs[b], o, dim), label, &loss, compute_loss)) * alpha
         for b in range(n_ctx):
             gb = gains[b]
             for i in range(dim):
                 grad_inputs[b * dim + i] += gb * o[i]
         for b in range(n_ctx):
             gb = gains[b]
-            row = in_row(w, contexts[b])
+            h = hs[b]
             for i in range(dim):
-                o[i] += gb * row[i]
+                o[i] += gb * h[i]
     for b in range(n_ctx):
-        row = in_row(w, contexts[b])
-        for i in range(dim):
-            row[i] += grad_inputs[b * dim + i]
+        for k in range(inputs.starts[b], inputs.starts[b + 1]):
+            row = inputs.rows[k]
+            for i in range(dim):
+                row[i] += grad_inputs[b * dim + i]
     return loss
 
 
@@ -527,27 +580,27 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
                 if s.negative > 0:
                     n_noise = draw_noise_set(ts, t, s.negative, centre)
                 output_targets(w, t, centre, ts.noise, n_noise, s.hs, &ts.targets)
-                ts.loss += train_example(w, &ts.sentence[j], 1, &ts.targets, 1, alpha, ts.hidden,
-                                         ts.grad_hidden, s.compute_loss)
+                inputs_reset(&ts.inputs)
+                input_rows(w, t, ts.sentence[j], &ts.inputs)
+                ts.loss += train_example(w, &ts.inputs, &ts.targets, 1, alpha, ts, s.compute_loss)
                 ts.examples += 1
             continue
-        n_ctx = 0
+        inputs_reset(&ts.inputs)
         for j in range(lo, hi):
             if j != i:
-                ts.context[n_ctx] = ts.sentence[j]
-                n_ctx += 1
+                input_rows(w, t, ts.sentence[j], &ts.inputs)
+        n_ctx = ts.inputs.n_words
         if n_ctx == 0:
             continue
         if s.negative > 0:
             n_noise = draw_noise_set(ts, t, s.negative, centre)
         output_targets(w, t, centre, ts.noise, n_noise, s.hs, &ts.targets)
         if s.sg:            # batched skip-gram: the whole window in one step
-            ts.loss += train_window_sg(w, ts.context, n_ctx, &ts.targets, alpha, ts.grad_inputs,
-                                       ts.gains, s.compute_loss)
+            ts.loss += train_window_sg(w, &ts.inputs, &ts.targets, alpha, ts, s.compute_loss)
             ts.examples += n_ctx
         else:               # CBOW: the context predicts the centre
-            ts.loss += train_example(w, ts.context, n_ctx, &ts.targets, s.cbow_mean, alpha,
-                                     ts.hidden, ts.grad_hidden, s.compute_loss)
+            ts.loss += train_example(w, &ts.inputs, &ts.targets, s.cbow_mean, alpha, ts,
+                                     s.compute_loss)
             ts.examples += 1
 
 
@@ -652,11 +705,13 @@ cdef class Trainer:
     cdef readonly int n_threads
     cdef readonly int64_t hot_nodes     # Huffman nodes nearest the root each thread stages
     cdef int64_t n_nodes
+    cdef readonly int max_word_rows     # the most input rows of one word (1 without subwords)
 
     def __init__(self, weights, tables, corpus, shared, dict settings):
-        """``weights``: (input_vectors, output_ns, output_hs), None for a layer that is
-        off; ``tables``: the sampling tables (``.keep``, ``.noise``, ``.paths``,
-        ``.path_starts``; :class:`w2v.engine.SamplingTables`); ``corpus``: ``.units``
+        """``weights``: the matrices by name (``input_vectors``, ``ngram_vectors``,
+        ``output_ns``, ``output_hs``; None for one that is off: :attr:`w2v.model.Model.weights`);
+        ``tables``: the sampling tables (``.keep``, ``.noise``, ``.paths``, ``.path_starts``,
+        ``.ngram_starts``, ``.ngram_rows``; :class:`w2v.engine.SamplingTables`); ``corpus``: ``.units``
         and ``.sentence_starts`` (:class:`w2v.corpus.EncodedCorpus`); ``shared``:
         (words_done, stop, stats), the arrays every thread writes; ``settings``: the
         keys of :data:`SETTINGS` (the last three optional)."""
@@ -664,7 +719,9 @@ cdef class Trainer:
         missing = set(SETTINGS[:-3]) - set(settings)
         if unknown or missing:
             raise TypeError(f"settings: unknown {sorted(unknown)}, missing {sorted(missing)}")
-        input_vectors, output_ns, output_hs = weights
+        input_vectors, ngram_vectors = weights["input_vectors"], weights.get("ngram_vectors")
+        output_ns, output_hs = weights["output_ns"], weights["output_hs"]
+        ngram_starts, ngram_rows = tables.ngram_starts, tables.ngram_rows
         keep_threshold, noise_table = tables.keep, tables.noise
         hs_paths, hs_path_starts = tables.paths, tables.path_starts
         units, sentence_starts = corpus.units, corpus.sentence_starts
@@ -685,8 +742,8 @@ cdef class Trainer:
         memset(&self.weights, 0, sizeof(Weights))
         no_staging(&self.weights)
         self._keep_alive = [input_vectors, output_ns, output_hs, keep_threshold, noise_table,
-                            hs_paths, hs_path_starts, units,
-                            sentence_starts, words_done, stop, stats]
+                            hs_paths, hs_path_starts, units, sentence_starts, words_done, stop,
+                            stats, ngram_vectors, ngram_starts, ngram_rows]
         self.weights.dim = dim
         self.weights.input_vectors = float_ptr(input_vectors, dim, "input_vectors")
         self.weights.output_ns = float_ptr(output_ns, dim, "output_ns") if negative > 0 else NULL
@@ -701,6 +758,11 @@ cdef class Trainer:
                                                negative == 0)
         if hs:
             _set_paths(&self.tables, hs_paths, hs_path_starts, vocab_size)
+        self.max_word_rows = 1
+        if ngram_vectors is not None:
+            self.weights.ngram_vectors = float_ptr(ngram_vectors, dim, "ngram_vectors")
+            self.max_word_rows = 1 + _set_ngrams(&self.tables, ngram_starts, ngram_rows,
+                                                 vocab_size, ngram_vectors.shape[0])
         self.corpus.units = <const uint16_t *> _contig(units, np.uint16, "units")
         self.corpus.sentence_starts = <const int64_t *> _contig(sentence_starts, np.int64,
                                                                 "sentence_starts")
@@ -759,34 +821,24 @@ cdef class Trainer:
             view.hot_hs = staged
             view.hot_hs_base = staged + n_node_floats
         memset(&ts, 0, sizeof(ThreadState))
+        if state_alloc(&ts, dim, self.settings.max_sentence_length, self.settings.window,
+                       self.settings.negative, self.max_word_rows) != 0:
+            state_free(&ts)
+            free(staged)
+            raise MemoryError("cannot allocate per-thread buffers")
         ts.rng = rng_state
         if carry is not None:
             (ts.rng, ts.loss, ts.examples, ts.words_total, ts.words_unpublished,
              ts.alpha) = carry
         ts.thread_id = thread_id
-        # every buffer on cache lines of its own: two threads' buffers side by side in one
-        # malloc arena would share a line and bounce it between the cores on every write
-        ts.hidden = <float *> line_alloc(dim * sizeof(float))
-        ts.grad_hidden = <float *> line_alloc(dim * sizeof(float))
-        ts.sentence = <int32_t *> line_alloc(self.settings.max_sentence_length * sizeof(int32_t))
-        ts.context = <int32_t *> line_alloc((2 * self.settings.window + 1) * sizeof(int32_t))
-        ts.noise = <int32_t *> line_alloc((self.settings.negative + 1) * sizeof(int32_t))
-        targets_alloc(&ts.targets, self.settings.negative)
-        ts.grad_inputs = <float *> line_alloc(2 * self.settings.window * dim * sizeof(float))
-        ts.gains = <float *> line_alloc(2 * self.settings.window * sizeof(float))
         try:
-            if (ts.hidden == NULL or ts.grad_hidden == NULL or ts.sentence == NULL
-                    or ts.context == NULL or ts.noise == NULL or ts.grad_inputs == NULL
-                    or ts.gains == NULL or ts.targets.rows == NULL or ts.targets.labels == NULL):
-                raise MemoryError("cannot allocate per-thread buffers")
             with nogil:
                 stopped = run_shard(&view, &self.tables, &self.settings, &self.corpus,
                                     &self.shared, &ts, first, last, carry is None,
                                     last_block)
         finally:
-            free(ts.hidden); free(ts.grad_hidden); free(ts.sentence); free(ts.context)
-            free(ts.noise); free(ts.grad_inputs); free(ts.gains); free(staged)
-            targets_free(&ts.targets)
+            state_free(&ts)
+            free(staged)
         return (ts.loss, ts.examples, ts.words_total, bool(stopped),
                 (ts.rng, ts.loss, ts.examples, ts.words_total, ts.words_unpublished, ts.alpha))
 
@@ -800,17 +852,40 @@ cdef void *line_alloc(size_t size) noexcept nogil:
     return p
 
 
-cdef void targets_alloc(Targets *t, int negative) noexcept nogil:
-    """Room for an example's targets with ``negative`` noise words (NULL pointers if out of
-    memory; the caller checks); release with targets_free."""
-    t.rows = <float **> line_alloc(max_targets(negative) * sizeof(float *))
-    t.labels = <float *> line_alloc(max_targets(negative) * sizeof(float))
-    t.n = 0
+cdef int state_alloc(ThreadState *ts, Py_ssize_t dim, int max_sentence_length, int window,
+                     int negative, int max_word_rows) noexcept nogil:
+    """A thread's buffers for sentences up to ``max_sentence_length`` words, windows up to
+    ``window`` words each side and words of up to ``max_word_rows`` input rows; returns
+    -1 if out of memory (release with state_free either way). Every buffer is on cache
+    lines of its own: two threads' buffers side by side in one malloc arena would share
+    a line and bounce it between the cores on every write."""
+    cdef int contexts = 2 * window
+    ts.hidden = <float *> line_alloc(dim * sizeof(float))
+    ts.grad_hidden = <float *> line_alloc(dim * sizeof(float))
+    ts.sentence = <int32_t *> line_alloc(max_sentence_length * sizeof(int32_t))
+    ts.noise = <int32_t *> line_alloc((negative + 1) * sizeof(int32_t))
+    ts.targets.rows = <float **> line_alloc(max_targets(negative) * sizeof(float *))
+    ts.targets.labels = <float *> line_alloc(max_targets(negative) * sizeof(float))
+    ts.targets.n = 0
+    ts.inputs.rows = <float **> line_alloc(contexts * max_word_rows * sizeof(float *))
+    ts.inputs.starts = <int *> line_alloc((contexts + 1) * sizeof(int))
+    ts.inputs.n_words = 0
+    ts.grad_inputs = <float *> line_alloc(contexts * dim * sizeof(float))
+    ts.window_hidden = <float *> line_alloc(contexts * dim * sizeof(float))
+    ts.window_h = <float **> line_alloc(contexts * sizeof(float *))
+    ts.gains = <float *> line_alloc(contexts * sizeof(float))
+    if (ts.hidden == NULL or ts.grad_hidden == NULL or ts.sentence == NULL or ts.noise == NULL
+            or ts.targets.rows == NULL or ts.targets.labels == NULL or ts.inputs.rows == NULL
+            or ts.inputs.starts == NULL or ts.grad_inputs == NULL or ts.window_hidden == NULL
+            or ts.window_h == NULL or ts.gains == NULL):
+        return -1
+    return 0
 
 
-cdef void targets_free(Targets *t) noexcept nogil:
-    free(t.rows)
-    free(t.labels)
+cdef void state_free(ThreadState *ts) noexcept nogil:
+    free(ts.hidden); free(ts.grad_hidden); free(ts.sentence); free(ts.noise)
+    free(ts.targets.rows); free(ts.targets.labels); free(ts.inputs.rows); free(ts.inputs.starts)
+    free(ts.grad_inputs); free(ts.window_hidden); free(ts.window_h); free(ts.gains)
 
 
 cdef const uint32_t *_word_table(object arr, int64_t n, int columns, str name,
@@ -847,83 +922,107 @@ cdef int _set_paths(Tables *t, hs_paths, hs_path_starts, int64_t vocab_size) exc
     return 0
 
 
+cdef int _set_ngrams(Tables *t, ngram_starts, ngram_rows, int64_t vocab_size,
+                     int64_t n_buckets) except -1:
+    """Point ``t`` at every word's n-gram rows (CSR) after checking them; returns the
+    most n-grams of one word."""
+    if ngram_starts is None or ngram_rows is None:
+        raise ValueError("ngram_vectors needs ngram_starts and ngram_rows")
+    starts = np.asarray(ngram_starts)
+    rows = np.asarray(ngram_rows)
+    if starts.shape != (vocab_size + 1,) or starts[0] != 0 or starts[vocab_size] != rows.shape[0]:
+        raise ValueError("ngram_starts must run from 0 to the length of ngram_rows, one "
+                         "entry per word plus the end")
+    counts = np.diff(starts)
+    if (counts < 0).any():
+        raise ValueError("ngram_starts must not decrease")
+    if rows.size and (rows.min() < 0 or rows.max() >= n_buckets):
+        raise ValueError("an n-gram row is outside ngram_vectors")
+    t.ngram_starts = <const int64_t *> _contig(ngram_starts, np.int64, "ngram_starts")
+    t.ngram_rows = <const int32_t *> _contig(ngram_rows, np.int32, "ngram_rows")
+    return int(counts.max()) if counts.size else 0
+
+
 # ----------------------------------------------------------------------------- test hooks
-cdef object _hook_setup(Weights *w, Tables *t, input_vectors, output_ns, output_hs, hs_paths,
-                        hs_path_starts, inputs, int target, noise, bint use_hs):
-    """Point ``w``/``t`` at the arrays and check the ids; returns (inputs, noise) as
-    int32 arrays that must stay alive while the kernel runs."""
-    cdef Py_ssize_t dim = input_vectors.shape[1]
-    memset(t, 0, sizeof(Tables))
-    memset(w, 0, sizeof(Weights))
-    no_staging(w)
+cdef enum:
+    HOOK_EXAMPLE = 0
+    HOOK_WINDOW = 1
+
+
+cdef double _run_kernel(int kernel, input_vectors, output_ns, output_hs, hs_paths,
+                        hs_path_starts, inputs, int target, noise, bint use_hs, bint cbow_mean,
+                        float alpha, bint compute_loss, subwords) except? -1.0:
+    """Point a Weights/Tables at the arrays, check the ids, list the example's input
+    rows and targets as the worker does, and apply one kernel in place."""
+    cdef Weights w
+    cdef Tables t
+    cdef ThreadState ts
+    cdef Py_ssize_t dim = input_vectors.shape[1], k
+    cdef int64_t V = input_vectors.shape[0]
+    cdef int max_word_rows = 1
+    cdef double loss
+    memset(&t, 0, sizeof(Tables))
+    memset(&w, 0, sizeof(Weights))
+    memset(&ts, 0, sizeof(ThreadState))
+    no_staging(&w)
     w.dim = dim
     w.input_vectors = float_ptr(input_vectors, dim, "input_vectors")
     w.output_ns = float_ptr(output_ns, dim, "output_ns")
     w.output_hs = float_ptr(output_hs, dim, "output_hs") if use_hs else NULL
-    in_arr = np.ascontiguousarray(inputs, dtype=np.int32)
-    noise_arr = np.ascontiguousarray(noise if noise is not None else [], dtype=np.int32)
-    cdef int64_t V = input_vectors.shape[0]
+    cdef cnp.ndarray in_arr = np.ascontiguousarray(inputs, dtype=np.int32)
+    cdef cnp.ndarray noise_arr = np.ascontiguousarray(noise if noise is not None else [],
+                                                      dtype=np.int32)
     if in_arr.size < 1 or in_arr.min() < 0 or in_arr.max() >= V or not (0 <= target < V):
         raise ValueError("word ids out of range")
     if noise_arr.size and (noise_arr.min() < 0 or noise_arr.max() >= V):
         raise ValueError("noise ids out of range")
     if use_hs:
-        _set_paths(t, hs_paths, hs_path_starts, V)
-    return in_arr, noise_arr
+        _set_paths(&t, hs_paths, hs_path_starts, V)
+    if subwords is not None:
+        ngram_vectors, ngram_starts, ngram_rows = subwords
+        w.ngram_vectors = float_ptr(ngram_vectors, dim, "ngram_vectors")
+        max_word_rows = 1 + _set_ngrams(&t, ngram_starts, ngram_rows, V, ngram_vectors.shape[0])
+    cdef const int32_t *ids = <const int32_t *> in_arr.data
+    cdef int n_words = <int> in_arr.size
+    try:
+        if state_alloc(&ts, dim, 1, n_words, <int> noise_arr.size, max_word_rows) != 0:
+            raise MemoryError()
+        output_targets(&w, &t, target, <const int32_t *> noise_arr.data, <int> noise_arr.size,
+                       use_hs, &ts.targets)
+        inputs_reset(&ts.inputs)
+        for k in range(n_words):
+            input_rows(&w, &t, ids[k], &ts.inputs)
+        if kernel == HOOK_EXAMPLE:
+            loss = train_example(&w, &ts.inputs, &ts.targets, cbow_mean, alpha, &ts, compute_loss)
+        else:
+            loss = train_window_sg(&w, &ts.inputs, &ts.targets, alpha, &ts, compute_loss)
+    finally:
+        state_free(&ts)
+    return loss
 
 
 def py_train_example(input_vectors, output_ns, output_hs, hs_paths, hs_path_starts, inputs,
                      int target, noise, bint use_hs, bint cbow_mean,
-                     float alpha, bint compute_loss=True):
+                     float alpha, bint compute_loss=True, subwords=None):
     """Apply :func:`train_example` once, in place, and return its loss (tests only).
 
-    ``output_ns`` None disables negative sampling; ``output_hs`` None disables HS."""
-    cdef Weights w
-    cdef Tables t
-    cdef cnp.ndarray in_arr, noise_arr
-    in_arr, noise_arr = _hook_setup(&w, &t, input_vectors, output_ns, output_hs, hs_paths,
-                                    hs_path_starts, inputs, target, noise, use_hs)
-    cdef float *hidden = <float *> malloc(w.dim * sizeof(float))
-    cdef float *grad = <float *> malloc(w.dim * sizeof(float))
-    cdef Targets targets
-    targets_alloc(&targets, <int> noise_arr.size)
-    cdef double loss
-    try:
-        if hidden == NULL or grad == NULL or targets.rows == NULL or targets.labels == NULL:
-            raise MemoryError()
-        output_targets(&w, &t, target, <const int32_t *> noise_arr.data, <int> noise_arr.size,
-                       use_hs, &targets)
-        loss = train_example(&w, <const int32_t *> in_arr.data, <int> in_arr.size, &targets,
-                             cbow_mean, alpha, hidden, grad, compute_loss)
-    finally:
-        free(hidden); free(grad); targets_free(&targets)
-    return loss
+    ``output_ns`` None disables negative sampling; ``output_hs`` None disables HS;
+    ``subwords`` = (ngram_vectors, ngram_starts, ngram_rows) adds each input word's
+    n-gram rows (the example's hidden layer is then the mean, or sum, of all rows)."""
+    return _run_kernel(HOOK_EXAMPLE, input_vectors, output_ns, output_hs, hs_paths,
+                       hs_path_starts, inputs, target, noise, use_hs, cbow_mean, alpha,
+                       compute_loss, subwords)
 
 
 def py_train_window_sg(input_vectors, output_ns, output_hs, hs_paths, hs_path_starts, contexts,
                        int centre, noise, bint use_hs, float alpha,
-                       bint compute_loss=True):
-    """Apply :func:`train_window_sg` once, in place; returns its loss (tests only)."""
-    cdef Weights w
-    cdef Tables t
-    cdef cnp.ndarray ctx, noise_arr
-    ctx, noise_arr = _hook_setup(&w, &t, input_vectors, output_ns, output_hs, hs_paths,
-                                 hs_path_starts, contexts, centre, noise, use_hs)
-    cdef float *grads = <float *> malloc(ctx.size * w.dim * sizeof(float))
-    cdef float *gains = <float *> malloc(ctx.size * sizeof(float))
-    cdef Targets targets
-    targets_alloc(&targets, <int> noise_arr.size)
-    cdef double loss
-    try:
-        if grads == NULL or gains == NULL or targets.rows == NULL or targets.labels == NULL:
-            raise MemoryError()
-        output_targets(&w, &t, centre, <const int32_t *> noise_arr.data, <int> noise_arr.size,
-                       use_hs, &targets)
-        loss = train_window_sg(&w, <const int32_t *> ctx.data, <int> ctx.size, &targets, alpha,
-                               grads, gains, compute_loss)
-    finally:
-        free(grads); free(gains); targets_free(&targets)
-    return loss
+                       bint compute_loss=True, subwords=None):
+    """Apply :func:`train_window_sg` once, in place; returns its loss (tests only).
+    ``subwords`` as for :func:`py_train_example` (each context word's vector is then the
+    mean of its rows)."""
+    return _run_kernel(HOOK_WINDOW, input_vectors, output_ns, output_hs, hs_paths,
+                       hs_path_starts, contexts, centre, noise, use_hs, True, alpha,
+                       compute_loss, subwords)
 
 
 def py_draw_noise(noise_table, uint64_t rng_state, Py_ssize_t n):

@@ -98,6 +98,9 @@ def train_on_cluster(corpus, config: TrainConfig, cluster: ClusterConfig,
     if config.phrases:
         raise ConfigError("--phrases is not supported with --cluster yet; run 'w2v phrases' first "
                           "and train on its output")
+    if config.uses_subwords:
+        raise ConfigError("--subwords is not supported with --cluster yet (the row sync covers "
+                          "word and output rows, not n-gram buckets); train on one machine")
     if cluster.sync_backend == "auto":
         cluster = dataclasses.replace(cluster, sync_backend="gloo" if _has_torch() else "objstore")
     ray = _import_ray()

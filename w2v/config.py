@@ -24,6 +24,9 @@ PHRASE_THRESHOLDS = {"default": 100.0, "npmi": 0.5}
 MAX_PHRASE_PASSES = 10
 
 INT64_MAX = 2 ** 63 - 1
+#: n-gram rows are int32 in the core; the vocabulary's own rows are separate
+MAX_BUCKETS = 2 ** 31 - 1
+MAX_NGRAM_LENGTH = 100
 #: Every integer setting's range. The compiled code holds counts and thresholds in
 #: int64 and sizes in C int; the upper bounds keep every value inside those and keep
 #: per-thread buffers (a sentence of ``max_sentence_length`` int32 ids, a word of
@@ -32,7 +35,7 @@ INT_RANGES = {
     "size": (1, 100_000), "window": (1, 1000), "negative": (0, 1000), "threads": (1, 1024),
     "epochs": (1, 100_000), "min_count": (1, INT64_MAX), "max_sentence_length": (1, 10_000_000),
     "max_word_bytes": (1, 1_000_000), "seed": (0, INT64_MAX), "hot_nodes": (0, 1_000_000),
-    "phrase_min_count": (1, INT64_MAX)}
+    "phrase_min_count": (1, INT64_MAX), "buckets": (1, MAX_BUCKETS)}
 CORPUS_CACHES = ("auto", "memory", "disk")
 #: How invalid UTF-8 is decoded (the corpus) or read (vectors files): Python's error handlers
 ENCODING_ERRORS = ("replace", "strict", "ignore")
@@ -85,6 +88,9 @@ class TrainConfig:
     corpus_cache: str = "auto"       # where the encoded corpus lives: "memory", "disk" (an
                                      # encoded cache, mapped; see w2v.cache) or "auto"
     cache_dir: Optional[str] = None  # the disk cache's folder (None: see w2v.cache.cache_dir)
+    subwords: Any = (0, 0)           # (minn, maxn) character n-gram lengths, fastText-style
+                                     # (w2v.subwords); (0, 0), 0 or None: off, plain word2vec
+    buckets: int = 2_000_000         # rows of the n-gram matrix the n-grams are hashed into
     extra: dict = field(default_factory=dict)  # forward-compatible, unused by training
 
     # -- derived values -------------------------------------------------------------
@@ -95,6 +101,11 @@ class TrainConfig:
     @property
     def end_alpha(self) -> float:
         return self.min_alpha if self.min_alpha is not None else self.start_alpha * 1e-4
+
+    @property
+    def uses_subwords(self) -> bool:
+        """Whether words get character n-gram rows (``subwords`` is not off)."""
+        return self.subwords[1] > 0
 
     @property
     def mode(self) -> str:
@@ -141,6 +152,13 @@ class TrainConfig:
         need(self.encoding_errors in ENCODING_ERRORS, "encoding_errors",
              f"must be {', '.join(ENCODING_ERRORS)}, got {shown(self.encoding_errors)}")
         need(isinstance(self.extra, dict), "extra", f"must be a dict, got {shown(self.extra)}")
+        try:
+            minn, maxn = parse_subword_range(self.subwords)
+        except ValueError as e:
+            raise ConfigError(f"--subwords: {e}") from None
+        need((minn, maxn) == (0, 0) or 1 <= minn <= maxn <= MAX_NGRAM_LENGTH, "subwords",
+             f"needs 1 <= min <= max <= {MAX_NGRAM_LENGTH} (or 0 for off), got {minn}-{maxn}")
+        self.subwords = (minn, maxn)
         need(self.corpus_cache in CORPUS_CACHES, "corpus_cache",
              f"must be {', '.join(CORPUS_CACHES)}, got {shown(self.corpus_cache)}")
         need(self.cache_dir is None or (isinstance(self.cache_dir, str) and self.cache_dir
@@ -270,6 +288,24 @@ def check_phrase_options(passes, threshold, min_count, scoring, max_table_size=N
     if scoring == "npmi":
         need(-1 <= threshold <= 1, "threshold", f"must be in [-1, 1] for npmi, got {shown(threshold)}")
     return float(threshold)
+
+
+def parse_subword_range(value) -> tuple:
+    """``subwords`` as (minn, maxn): ``0``/``None``/``"0"`` is off (0, 0); ``"3-6"``,
+    ``"4"``, ``(3, 6)`` and ``[3, 6]`` (a model file's JSON) give ranges. Raises
+    ValueError on anything else."""
+    if value is None or (_is_int(value) and value == 0):
+        return (0, 0)
+    if isinstance(value, str):
+        text = value.strip()
+        lo, sep, hi = text.partition("-")
+        if not lo.strip().isdigit() or (sep and not hi.strip().isdigit()):
+            raise ValueError(f"expected MIN-MAX such as 3-6, or 0 for off, got {shown(value)}")
+        lo, hi = int(lo), int(hi if sep else lo)
+        return (0, 0) if (lo, hi) == (0, 0) else (lo, hi)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
+        return (int(value[0]), int(value[1]))
+    raise ValueError(f"expected (min, max) such as (3, 6), or 0 for off, got {shown(value)}")
 
 
 def _is_number(x) -> bool:

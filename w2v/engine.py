@@ -26,6 +26,7 @@ from .errors import CorpusError, TrainingDiverged
 from .heap import return_freed_heap
 from .io import all_finite
 from .model import OUTPUT_LAYERS, Model
+from .subwords import Scheme
 from .vocab import Vocab
 
 def check_vocab(vocab: Vocab, config: TrainConfig) -> None:
@@ -37,21 +38,32 @@ def check_vocab(vocab: Vocab, config: TrainConfig) -> None:
                           f"--negative {config.negative} noise samples; lower --negative or --min-count")
 
 
+#: Mixed into the seed for the n-gram rows, so they are not a copy of the word rows' stream
+NGRAM_SEED = 0x6E6772616D73
+
+
 def init_model(config: TrainConfig, vocab: Vocab) -> Model:
-    """Fresh weights: input rows uniform in [-0.5/size, 0.5/size) from a seeded
-    generator (independent of the thread count, like word2vec.c); outputs zero."""
+    """Fresh weights: input (and n-gram) rows uniform in [-0.5/size, 0.5/size) from a
+    seeded generator (independent of the thread count, like word2vec.c); outputs zero."""
     V, d = len(vocab), config.size
     input_vectors = np.empty((V, d), dtype=np.float32)
     _core.uniform_init(input_vectors, config.seed)
     outputs = {layer.name: np.zeros((max(layer.rows(V), 1), d), dtype=np.float32)
                if layer.used(config) else None for layer in OUTPUT_LAYERS}
-    return Model(config, vocab.words, vocab.counts, input_vectors, **outputs)
+    ngram_vectors = None
+    if config.uses_subwords:          # like fastText, n-gram rows start random as word rows do
+        ngram_vectors = np.empty((config.buckets, d), dtype=np.float32)
+        _core.uniform_init(ngram_vectors, config.seed ^ NGRAM_SEED)
+    return Model(config, vocab.words, vocab.counts, input_vectors, ngram_vectors=ngram_vectors,
+                 **outputs)
 
 
 class SamplingTables:
     """Everything the core samples from, built once per run."""
 
-    def __init__(self, counts: np.ndarray, config: TrainConfig):
+    def __init__(self, counts: np.ndarray, config: TrainConfig, words=None):
+        """``words`` (the vocabulary) is needed when ``config`` has subwords on: every
+        word's n-gram rows are listed once, here."""
         self.keep = tables.keep_thresholds(counts, config.sample) if config.sample > 0 else None
         if config.negative > 0:
             alias = tables.alias_table(tables.noise_distribution(counts, config.ns_exponent))
@@ -63,6 +75,10 @@ class SamplingTables:
             self.paths, self.path_starts = paths.units, paths.starts
         else:
             self.paths = self.path_starts = None
+        if config.uses_subwords:
+            self.ngram_starts, self.ngram_rows = Scheme.of(config).vocab_rows(words)
+        else:
+            self.ngram_starts = self.ngram_rows = None
 
 
 def core_settings(config: TrainConfig) -> dict:
@@ -90,9 +106,9 @@ class Engine:
         self.words_done = np.zeros(1, dtype=np.int64)    # published with atomic adds
         self.stop = np.zeros(1, dtype=np.int32)          # any thread stops within a sentence
         self.stats = np.zeros(self.n_threads * _core.STATS_LAYOUT["stride"], dtype=np.float64)
-        t = SamplingTables(model.counts, config)
+        t = SamplingTables(model.counts, config, model.words)
         self.core = _core.Trainer(
-            tuple(model.matrices), t, encoded,
+            model.weights, t, encoded,
             (self.words_done, self.stop, self.stats),
             dict(core_settings(config), start_alpha=start_alpha, end_alpha=end_alpha,
                  total_words=total_words))
@@ -254,8 +270,7 @@ def check_weights_finite(model: Model, e: int, epochs: int, mean_loss: Optional[
     computed) is NaN or infinite after epoch ``e``: checked whatever ``compute_loss``
     says, so a diverged run is never returned or saved. One chunked pass over the
     matrices, no temporaries the size of a matrix."""
-    matrices = {"input_vectors": model.input_vectors, **model.outputs}
-    bad = [name for name, m in matrices.items() if m is not None and not all_finite(m)]
+    bad = [name for name, m in model.weights.items() if m is not None and not all_finite(m)]
     if mean_loss is not None and not math.isfinite(mean_loss):
         bad.append("the loss")
     if bad:

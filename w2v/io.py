@@ -19,7 +19,11 @@ Formats
                          (then zero padding)
                          blocks, each starting at a multiple of 64 bytes:
                          vocabulary (UTF-8 words separated by "\\n"), counts (<i8),
-                         input_vectors, output_ns, output_hs (<f4, C order)
+                         input_vectors, output_ns, output_hs, ngram_vectors (<f4,
+                         C order). A subword model's header has "subwords": its
+                         n-gram scheme (minn, maxn, buckets: w2v.subwords) and
+                         whether input_vectors hold the words' own rows (a model)
+                         or the composed word vectors (saved from Vectors)
 
           The arrays load with :class:`numpy.memmap` without a copy; nothing is pickled.
 
@@ -38,10 +42,11 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from .config import ENCODING_ERRORS, TrainConfig
+from .config import ENCODING_ERRORS, MAX_BUCKETS, TrainConfig
 from .errors import ArgumentError, ConfigError, FormatError, shown
 from .model import OUTPUT_LAYERS, Model
 from .outputs import as_path, atomic_write, output_kind
+from .subwords import Scheme
 
 __all__ = ["atomic_write", "save", "load", "save_model", "load_model", "info",
            "write_word2vec", "read_word2vec", "detect_format", "FORMATS", "EXTENSIONS"]
@@ -92,7 +97,7 @@ def save(path, model_or_vectors, format: Optional[str] = None) -> None:
     if fmt == "model":
         save_model(path, model_or_vectors)
         return
-    words, matrix = _words_and_matrix(model_or_vectors)
+    words, matrix = _words_and_matrix(model_or_vectors, word_vectors=True)
     write_word2vec(path, words, matrix, binary=(fmt == "bin"))
 
 
@@ -111,8 +116,15 @@ def load(path, format: Optional[str] = None, unicode_errors: str = "strict",
     if fmt == "model":
         header, words, arrays = _read_model(path, mmap="r" if mmap else False, limit=limit,
                                             unicode_errors=unicode_errors,
-                                            want=("counts", "input_vectors"))
-        return Vectors(words, arrays["input_vectors"], counts=arrays.get("counts"),
+                                            want=("counts", "input_vectors", "ngram_vectors"))
+        matrix, ngrams = arrays["input_vectors"], None
+        if "ngram_vectors" in arrays:
+            from .subwords import NgramVectors, word_vectors
+            scheme = _subword_scheme(header)
+            ngrams = NgramVectors(scheme, arrays["ngram_vectors"])
+            if not header["subwords"]["composed"]:
+                matrix = word_vectors(scheme, words, matrix, ngrams.matrix)
+        return Vectors(words, matrix, counts=arrays.get("counts"), ngrams=ngrams,
                        _validate=False)
     words, matrix = read_word2vec(path, binary=(fmt == "bin"), unicode_errors=unicode_errors,
                                   limit=limit)
@@ -131,9 +143,14 @@ def _check_options(fmt, unicode_errors, limit, mmap=True) -> None:
         raise ConfigError(f"limit must be a non-negative integer, got {shown(limit)}")
 
 
-def _words_and_matrix(obj) -> Tuple[List[str], np.ndarray]:
+def _words_and_matrix(obj, word_vectors: bool = False) -> Tuple[List[str], np.ndarray]:
+    """The words and matrix to write: a model's own input rows, or with ``word_vectors``
+    its word vectors (which differ for a subword model: its rows averaged with their
+    n-grams')."""
     words = getattr(obj, "words", None)
     matrix = getattr(obj, "input_vectors", None)
+    if word_vectors and getattr(obj, "ngram_vectors", None) is not None:
+        matrix = obj.vectors
     if matrix is None:
         matrix = getattr(obj, "matrix", None)
     if words is None or matrix is None:
@@ -455,14 +472,34 @@ def _check_unique(words: List[str], name: str, where) -> None:
 # our model file
 # --------------------------------------------------------------------------------------
 _ARRAY_DTYPES = {"counts": "<i8", "input_vectors": "<f4",
-                 **{layer.name: "<f4" for layer in OUTPUT_LAYERS}}
+                 **{layer.name: "<f4" for layer in OUTPUT_LAYERS}, "ngram_vectors": "<f4"}
 _OUTPUTS = tuple(layer.name for layer in OUTPUT_LAYERS)
 
 
-def _expected_shapes(n: int, dim: int) -> dict:
-    """Every block's shape in a model of ``n`` words of dimension ``dim``."""
+def _expected_shapes(n: int, dim: int, buckets: int = 0) -> dict:
+    """Every block's shape in a model of ``n`` words of dimension ``dim`` (and ``buckets``
+    n-gram rows)."""
     return {"counts": (n,), "input_vectors": (n, dim),
-            **{layer.name: (layer.rows(n), dim) for layer in OUTPUT_LAYERS}}
+            **{layer.name: (layer.rows(n), dim) for layer in OUTPUT_LAYERS},
+            "ngram_vectors": (buckets, dim)}
+
+
+def _subword_scheme(header: dict):
+    from .subwords import Scheme
+    sub = header["subwords"]
+    return Scheme(sub["minn"], sub["maxn"], sub["buckets"])
+
+
+def _subwords_entry(obj) -> Optional[dict]:
+    """The header's "subwords" entry for a Model or Vectors with n-grams (else None)."""
+    ngrams = getattr(obj, "ngrams", None)          # Vectors: composed word vectors
+    if ngrams is not None:
+        s = ngrams.scheme
+        return {"minn": s.minn, "maxn": s.maxn, "buckets": s.buckets, "composed": True}
+    if getattr(obj, "ngram_vectors", None) is not None:     # a Model: the words' own rows
+        minn, maxn = obj.config.subwords
+        return {"minn": minn, "maxn": maxn, "buckets": obj.config.buckets, "composed": False}
+    return None
 
 
 def save_model(path, model) -> None:
@@ -480,7 +517,11 @@ def save_model(path, model) -> None:
         value = getattr(model, key, None)
         if value is not None:
             arrays[key] = np.asarray(value)
-    expected = _expected_shapes(n, dim)
+    subwords = _subwords_entry(model)
+    if subwords is not None:
+        arrays["ngram_vectors"] = np.asarray(
+            model.ngrams.matrix if subwords["composed"] else model.ngram_vectors)
+    expected = _expected_shapes(n, dim, subwords["buckets"] if subwords else 0)
     for key, arr in arrays.items():
         if arr.shape != expected[key]:
             raise FormatError(f"cannot save model: {key} has shape {arr.shape}, expected "
@@ -505,6 +546,8 @@ def save_model(path, model) -> None:
         "history": list(getattr(model, "history", None) or []),
         "blocks": {},
     }
+    if subwords is not None:
+        header["subwords"] = subwords
     from . import __version__
     header["written_by"] = f"w2v {__version__}"
     # offsets depend on the JSON length, which depends on the offsets: iterate to a fixed point
@@ -594,8 +637,12 @@ def load_model(path, mmap: bool = True):
         except (TypeError, ConfigError) as e:
             raise FormatError(f"{as_path(path)}: bad training settings in the header: {e}") \
                 from None
+    if "ngram_vectors" in arrays and (header["subwords"]["composed"] or not config.uses_subwords
+                                      or _subword_scheme(header) != Scheme.of(config)):
+        raise FormatError(f"{as_path(path)}: the n-gram rows do not belong to a trainable model "
+                          f"(saved from vectors, or settings that disagree with the header)")
     return Model(config=config, words=words, counts=arrays["counts"],
-                 input_vectors=arrays["input_vectors"],
+                 input_vectors=arrays["input_vectors"], ngram_vectors=arrays.get("ngram_vectors"),
                  **{key: arrays.get(key) for key in _OUTPUTS},
                  epoch_losses=header.get("epoch_losses"),
                  history=header.get("history"))
@@ -671,7 +718,19 @@ def _check_model_header(header, size: int, name: str) -> None:
     if not isinstance(blocks, dict) or "vocab" not in blocks or "input_vectors" not in blocks \
             or "counts" not in blocks:
         bad("missing vocab, counts or input_vectors block")
-    expected = {key: list(shape) for key, shape in _expected_shapes(n, dim).items()}
+    subwords = header.get("subwords")
+    if (subwords is not None) != ("ngram_vectors" in blocks):
+        bad("an ngram_vectors block needs a subwords entry, and a subwords entry the block")
+    buckets = 0
+    if subwords is not None:
+        ints = [subwords.get(k) if isinstance(subwords, dict) else None
+                for k in ("minn", "maxn", "buckets")]
+        if not (all(isinstance(v, int) and not isinstance(v, bool) for v in ints)
+                and 1 <= ints[0] <= ints[1] and 1 <= ints[2] <= MAX_BUCKETS
+                and isinstance(subwords.get("composed"), bool)):
+            bad(f"subwords is {shown(subwords)}, not minn <= maxn, buckets and composed")
+        buckets = ints[2]
+    expected = {key: list(shape) for key, shape in _expected_shapes(n, dim, buckets).items()}
     for key, block in blocks.items():
         if key != "vocab" and key not in expected:
             bad(f"unknown block {key!r}")
@@ -698,7 +757,7 @@ def _check_model_header(header, size: int, name: str) -> None:
 
 
 def _read_model(path, mmap="r", limit=None, unicode_errors="strict",
-                want=("counts", "input_vectors") + _OUTPUTS):
+                want=("counts", "input_vectors", "ngram_vectors") + _OUTPUTS):
     """``(header, words, {name: array})``; ``mmap`` False (read into memory), 'r' or 'c'."""
     name = as_path(path)
     with _open_for_reading(path) as f:
@@ -727,7 +786,8 @@ def _read_model(path, mmap="r", limit=None, unicode_errors="strict",
             shape = tuple(block["shape"])
             if limit is not None and key in _OUTPUTS:
                 continue                           # output weights make no sense cut short
-            shape = (keep,) + shape[1:] if key not in _OUTPUTS else shape
+            if key not in _OUTPUTS and key != "ngram_vectors":
+                shape = (keep,) + shape[1:]        # a word's own rows: cut with the vocabulary
             dtype = np.dtype(block["dtype"])
             if math.prod(shape) == 0:
                 arr = np.zeros(shape, dtype=dtype)
@@ -758,8 +818,9 @@ def info(path) -> dict:
         header = read_model_header(path)
         result.update(vocab_size=header["vocab_size"], dim=header["dim"],
                       version=header["version"], written_by=header.get("written_by"),
-                      matrices=[k for k in ("input_vectors",) + _OUTPUTS
+                      matrices=[k for k in ("input_vectors", "ngram_vectors") + _OUTPUTS
                                 if k in header["blocks"]],
+                      subwords=header.get("subwords"),
                       config=header.get("config"), epoch_losses=header.get("epoch_losses"),
                       history=header.get("history"))
     else:

@@ -44,35 +44,56 @@ class Model:
     input_vectors : float32 (V, size)   the word vectors (classic ``syn0``)
     output_ns : float32 (V, size) or None     negative-sampling output weights (``syn1neg``)
     output_hs : float32 (V-1, size) or None   Huffman inner-node weights (``syn1``)
+    ngram_vectors : float32 (buckets, size) or None   character n-gram rows (subwords on;
+                                we call the word's own rows input_vectors, fastText keeps
+                                both in one input matrix)
     epoch_losses : list[float]  mean training loss per example, one per epoch
     history : list[dict]        per-epoch records (loss, seconds, words, alpha range)
     """
 
     def __init__(self, config: TrainConfig, words: List[str], counts: np.ndarray,
                  input_vectors: np.ndarray, output_ns: Optional[np.ndarray] = None,
-                 output_hs: Optional[np.ndarray] = None, epoch_losses=None, history=None):
+                 output_hs: Optional[np.ndarray] = None, epoch_losses=None, history=None,
+                 ngram_vectors: Optional[np.ndarray] = None):
         self.config = config
         self.words = list(words)
         self.counts = np.asarray(counts, dtype=np.int64)
         self.input_vectors = input_vectors
         self.output_ns = output_ns
         self.output_hs = output_hs
+        self.ngram_vectors = ngram_vectors
         self.epoch_losses = list(epoch_losses or [])
         self.history = list(history or [])
         self._wv = None
 
     @property
     def vectors(self) -> np.ndarray:
-        """The word vectors, float32, one row per word of :attr:`words`."""
-        return self.input_vectors
+        """The word vectors, float32, one row per word of :attr:`words`: with subwords,
+        each word's own row averaged with its n-gram rows (as training formed it)."""
+        return self.wv.matrix
 
     @property
     def wv(self):
-        """Query API over the word vectors (most_similar, analogies, ...)."""
+        """Query API over the word vectors (most_similar, analogies, ...); with subwords
+        it answers words outside the vocabulary from their n-grams."""
         if self._wv is None:
             from .vectors import Vectors
-            self._wv = Vectors(self.words, self.input_vectors, counts=self.counts)
+            if self.ngram_vectors is None:
+                self._wv = Vectors(self.words, self.input_vectors, counts=self.counts)
+            else:
+                from .subwords import NgramVectors, Scheme, word_vectors
+                scheme = Scheme.of(self.config)
+                composed = word_vectors(scheme, self.words, self.input_vectors,
+                                        self.ngram_vectors)
+                self._wv = Vectors(self.words, composed, counts=self.counts,
+                                   ngrams=NgramVectors(scheme, self.ngram_vectors))
         return self._wv
+
+    @property
+    def weights(self) -> Dict[str, Optional[np.ndarray]]:
+        """Every weight matrix by name, the core's ``weights`` (None where not trained)."""
+        return {"input_vectors": self.input_vectors, "ngram_vectors": self.ngram_vectors,
+                **self.outputs}
 
     @property
     def outputs(self) -> Dict[str, Optional[np.ndarray]]:

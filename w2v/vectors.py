@@ -34,9 +34,15 @@ class Vectors:
     words : sequence of str      one per row of ``matrix``, unique
     matrix : (V, D) array         converted to float32 if it is not (memory maps stay maps)
     counts : (V,) ints, optional  corpus counts, kept for model files and ``info``
+    ngrams : :class:`w2v.subwords.NgramVectors`, optional   a subword model's n-gram rows:
+        a word outside the vocabulary then gets the mean of its n-gram rows in every
+        query (``vecs["unseen"]``, similarity, most_similar, analogies);
+        :meth:`built_from_ngrams` tells such words apart. ``in`` and ``len`` stay the
+        vocabulary's.
     """
 
-    def __init__(self, words: Sequence[str], matrix, counts=None, *, _validate: bool = True):
+    def __init__(self, words: Sequence[str], matrix, counts=None, *, ngrams=None,
+                 _validate: bool = True):
         matrix = np.asarray(matrix) if not isinstance(matrix, np.ndarray) else matrix
         if matrix.dtype.kind not in "biuf":
             raise ArgumentError(f"Vectors: the matrix must hold real numbers, got dtype "
@@ -66,6 +72,10 @@ class Vectors:
                 raise FormatError(f"Vectors: the vector of {self.words[row]!r} (row {row}) has "
                                   f"a NaN or infinite value")
         self._unit: Optional[np.ndarray] = None
+        if ngrams is not None and ngrams.matrix.shape[1] != matrix.shape[1]:
+            raise FormatError(f"Vectors: the n-gram rows have {ngrams.matrix.shape[1]} columns, "
+                              f"the word vectors {matrix.shape[1]}")
+        self.ngrams = ngrams
 
     # -- container protocol -----------------------------------------------------------------
     def __len__(self) -> int:
@@ -78,14 +88,45 @@ class Vectors:
         return iter(self.words)
 
     def __getitem__(self, word):
-        """The float32 vector of ``word`` (a copy), or a (n, D) array for a list of words."""
+        """The float32 vector of ``word`` (a copy), or a (n, D) array for a list of words;
+        with n-grams, words outside the vocabulary are built from them."""
         if isinstance(word, str):
-            return np.array(self.matrix[self._indices([word])[0]])
-        return np.array(self.matrix[self._indices(_words(word, "vectors[...]", self.matrix))])
+            return self._vectors([word])[0]
+        return self._vectors(_words(word, "vectors[...]", self.matrix))
 
     def get(self, word: str, default=None):
-        i = self.index.get(word) if isinstance(word, str) else None
-        return default if i is None else np.array(self.matrix[i])
+        if not isinstance(word, str):
+            return default
+        i = self.index.get(word)
+        if i is not None:
+            return np.array(self.matrix[i])
+        v = self._ngram_vector(word)
+        return default if v is None else v
+
+    def built_from_ngrams(self, word: str) -> bool:
+        """True if ``word`` is outside the vocabulary and its vector comes from its
+        n-grams (a subword model); False for a vocabulary word or one with no vector."""
+        return (isinstance(word, str) and word not in self.index
+                and self._ngram_vector(word) is not None)
+
+    def _ngram_vector(self, word: str) -> Optional[np.ndarray]:
+        return None if self.ngrams is None else self.ngrams.vector(word)
+
+    def _vectors(self, words: List[str]) -> np.ndarray:
+        """The (n, D) float32 vectors of ``words``; UnknownWordError naming every word that
+        has none."""
+        out = np.empty((len(words), self.dim), dtype=np.float32)
+        unknown = []
+        for k, w in enumerate(words):
+            i = self.index.get(w)
+            v = self.matrix[i] if i is not None else self._ngram_vector(w)
+            if v is None:
+                unknown.append(w)
+            else:
+                out[k] = v
+        if unknown:
+            raise UnknownWordError(list(dict.fromkeys(unknown)))
+        return out
 
     def __repr__(self) -> str:
         return f"<w2v.Vectors {len(self):,} words x {self.dim}>"
@@ -131,15 +172,16 @@ class Vectors:
         """Unit vectors of words or arrays, and the rows of the words among them."""
         vecs, rows, unknown = [], [], []
         for item in items:
-            if isinstance(item, str):
-                i = self.index.get(item)
-                if i is None:
-                    unknown.append(item)
-                    continue
+            if isinstance(item, str) and item in self.index:
+                i = self.index[item]
                 rows.append(i)
                 vecs.append(self.unit_matrix[i])
             else:
-                v = _as_vector(item, what)
+                v = _as_vector(item, what) if not isinstance(item, str) else \
+                    self._ngram_vector(item)
+                if v is None:
+                    unknown.append(item)
+                    continue
                 if v.shape != (self.dim,):
                     raise ConfigError(f"{what}: a query vector must have shape ({self.dim},), "
                                       f"got {v.shape}")
@@ -148,6 +190,16 @@ class Vectors:
         if unknown:
             raise UnknownWordError(unknown)
         return vecs, rows
+
+    def _unit_rows(self, words: List[str]) -> Tuple[np.ndarray, List[Optional[int]]]:
+        """Unit vectors of ``words`` (n, D) and each one's row (None for a word built from
+        its n-grams)."""
+        rows = [self.index.get(w) for w in words]
+        if all(r is not None for r in rows):
+            return self.unit_matrix[rows], rows
+        vecs = self._vectors(words)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return vecs / np.where(norms > 0, norms, 1), rows
 
     # -- similarity queries -----------------------------------------------------------------
     def similarity(self, a: Query, b: Query) -> float:
@@ -203,7 +255,7 @@ class Vectors:
         except UnknownWordError as e:
             missing = list(e.words)
             missing += [w for w in negative if isinstance(w, str) and w not in self.index
-                        and w not in missing]
+                        and self._ngram_vector(w) is None and w not in missing]
             raise UnknownWordError(missing) from None
         return pos, self._unit_query(negative, what)
 
@@ -229,8 +281,7 @@ class Vectors:
             rows = [None] * len(q)
         else:
             words = [queries] if isinstance(queries, str) else _words(queries, "queries")
-            rows = self._indices(words)
-            q = self.unit_matrix[rows]
+            q, rows = self._unit_rows(words)
         topn = int_argument(topn, "topn", 0)
         n = self._restrict(restrict_vocab)
         unit = self.unit_matrix[:n]
@@ -252,8 +303,7 @@ class Vectors:
         words = _words(words, "doesnt_match")
         if not words:
             raise ConfigError("doesnt_match: give at least one word")
-        rows = self._indices(words)
-        vecs = self.unit_matrix[rows]
+        vecs, _ = self._unit_rows(words)
         mean = vecs.mean(axis=0)
         norm = float(np.linalg.norm(mean))
         if norm > 0:

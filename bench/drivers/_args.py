@@ -18,5 +18,17 @@ def training_args():
     p.add_argument("--alpha", type=float, required=True)
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--seed", type=int, default=1)
+    # subwords (bench/subwords.py); the defaults train plain word vectors, as bench/bench.py wants
+    p.add_argument("--minn", type=int, default=0, help="shortest character n-gram (with --maxn > 0)")
+    p.add_argument("--maxn", type=int, default=0, help="longest character n-gram; 0: no subwords")
+    p.add_argument("--bucket", type=int, default=2000000, help="n-gram hash buckets (with --maxn > 0)")
+    p.add_argument("--oov-words", default=None,
+                   help="after training, write the vectors of these words (one a line) ...")
+    p.add_argument("--oov-out", default=None,
+                   help="... to this file, word2vec text format; words with no vector are left out")
     a = p.parse_args()
+    if (a.oov_words is None) != (a.oov_out is None):
+        p.error("--oov-words and --oov-out go together")
+    if a.maxn > 0 and not 0 < a.minn <= a.maxn:
+        p.error(f"--minn must be in 1..--maxn, got --minn {a.minn} --maxn {a.maxn}")
     return a

@@ -4,9 +4,11 @@ Usage: python evaluate.py VECTORS [--text] --questions Q --wordsim W --simlex S
        [--restrict-vocab 30000]
 
 Analogies: gensim's ``evaluate_word_analogies(Q, restrict_vocab=30000,
-case_insensitive=True)``; word pairs: ``evaluate_word_pairs`` (Spearman and
-Pearson, with the out-of-vocabulary ratio). Run by bench/bench.py in its own
-process after the timed run, so it never counts against a tool.
+case_insensitive=True)``, in total, per section, and over the semantic and the
+syntactic sections apart (``analogy.semantic``/``analogy.syntactic``; syntactic:
+the sections whose name starts with "gram"); word pairs: ``evaluate_word_pairs``
+(Spearman and Pearson, with the out-of-vocabulary ratio). Run by bench/bench.py
+in its own process after the timed run, so it never counts against a tool.
 """
 import argparse
 import json
@@ -14,6 +16,18 @@ import sys
 import time
 
 from gensim.models import KeyedVectors
+
+
+def _section_group(sections, syntactic):
+    """Accuracy over the semantic sections or the syntactic ones ("gram..." in
+    questions-words.txt), counted like the total: correct / questions seen."""
+    chosen = [s for s in sections if s["section"] != "Total accuracy"
+              and s["section"].startswith("gram") == syntactic]
+    correct = sum(len(s["correct"]) for s in chosen)
+    seen = correct + sum(len(s["incorrect"]) for s in chosen)
+    return {"correct": correct, "seen": seen,
+            "accuracy": correct / seen if seen else None,
+            "percent": 100.0 * correct / seen if seen else None}
 
 
 def main():
@@ -43,6 +57,8 @@ def main():
                          for s in sections if s["section"] != "Total accuracy"},
         },
     }
+    for kind, syntactic in (("semantic", False), ("syntactic", True)):
+        result["analogy"][kind] = _section_group(sections, syntactic)
     for name, path in (("ws353", a.wordsim), ("simlex", a.simlex)):
         pearson, spearman, oov_percent = kv.evaluate_word_pairs(path, case_insensitive=True)
         result[name] = {"spearman": float(spearman[0]), "pearson": float(pearson[0]),
