@@ -28,9 +28,10 @@ RUN = ("import json, sys, w2v; m = w2v.train(sys.argv[1], epochs=1, seed=1, thre
        "print(json.dumps({'words_per_sec': r['words_per_sec'], 'where': w2v.__file__}))")
 
 
-def run(tree: str, corpus: str, threads: int, mode: str) -> float:
+def run(tree: str, corpus: str, threads: int, mode: str, extra: dict) -> float:
     env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
-    out = subprocess.run([sys.executable, "-c", RUN, corpus, str(threads), json.dumps(MODES[mode])],
+    out = subprocess.run([sys.executable, "-c", RUN, corpus, str(threads),
+                          json.dumps({**MODES[mode], **extra})],
                          capture_output=True, text=True, env=env, cwd=os.path.abspath(tree), check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     if not r["where"].startswith(os.path.abspath(tree)):
@@ -46,6 +47,8 @@ def main(argv=None) -> int:
     ap.add_argument("--tokens", default="4e6")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--extra", default="{}", help='more w2v.train options as JSON, e.g. '
+                    '\'{"subwords": [3, 6]}\' (both trees must accept them)')
     args = ap.parse_args(argv)
     from bench import prepare_corpus
     corpus = str(prepare_corpus(None, tokens=int(float(args.tokens))).path)
@@ -54,8 +57,8 @@ def main(argv=None) -> int:
     for mode in args.modes.split(","):
         a, b = [], []
         for _ in range(args.repeat):
-            a.append(run(args.a, corpus, args.threads, mode))
-            b.append(run(args.b, corpus, args.threads, mode))
+            a.append(run(args.a, corpus, args.threads, mode, json.loads(args.extra)))
+            b.append(run(args.b, corpus, args.threads, mode, json.loads(args.extra)))
         ratios = [y / x for x, y in zip(a, b)]
         print(f"| {mode} | {statistics.median(a) / 1e6:.3f} M | {statistics.median(b) / 1e6:.3f} M | "
               f"{statistics.median(b) / statistics.median(a):.3f} | {min(ratios):.3f}-{max(ratios):.3f} |",

@@ -25,12 +25,14 @@ cdef extern from *:
         const char *p = (const char *)row, *end = (const char *)(row + dim);
         for (; p < end; p += 64) __builtin_prefetch(p, 1, 3);
     }
+    static inline void w2v_prefetch_int(const void *p) { __builtin_prefetch(p, 0, 3); }
     """
     long long atomic_add "w2v_atomic_add"(long long *p, long long v) nogil
     long long atomic_load "w2v_atomic_load"(long long *p) nogil
     int atomic_load_int "w2v_atomic_load_int"(int *p) nogil
     void atomic_store_double "w2v_atomic_store_double"(double *p, double v) nogil
     void prefetch_row "w2v_prefetch_row"(const float *row, Py_ssize_t dim) nogil
+    void prefetch_int "w2v_prefetch_int"(const void *p) nogil
 
 
 cdef enum:

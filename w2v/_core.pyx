@@ -549,6 +549,17 @@ cdef inline int draw_noise_set(ThreadState *ts, const Tables *t, int negative,
     return k
 
 
+cdef inline void prefetch_ngrams(const Tables *t, const int32_t *sentence, int ahead,
+                                 int further, int n) noexcept nogil:
+    """Ask for the n-gram lists of the words about to enter the window: the list of word
+    ``ahead`` (its start was asked for a window ago), and where word ``further`` keeps
+    its start. Both are random reads in tables larger than the cache."""
+    if ahead < n:
+        prefetch_int(t.ngram_rows + t.ngram_starts[sentence[ahead]])
+    if further < n:
+        prefetch_int(t.ngram_starts + sentence[further])
+
+
 cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, ThreadState *ts,
                          int n) noexcept nogil:
     """All examples of one (subsampled) sentence ``ts.sentence[:n]``."""
@@ -563,6 +574,8 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
                 sync_hot_nodes(w)
                 ts.since_sync = 0
         centre = ts.sentence[i]
+        if t.ngram_starts != NULL:
+            prefetch_ngrams(t, ts.sentence, i + s.window + 1, i + 2 * s.window + 2, n)
         span = s.window
         if s.shrink_window:
             span = s.window - <int> random_below(&ts.rng, <uint32_t> s.window)   # 1..window
