@@ -84,6 +84,7 @@ cdef struct Settings:
     double start_alpha
     double end_alpha
     int64_t total_words       # raw in-vocabulary words over all epochs
+    int cache_subwords        # with subwords: the window cache (see _core.pyx)
 
 cdef struct Corpus:
     const uint16_t *units             # the packed ids (_ids.pxd)
@@ -119,6 +120,8 @@ cdef struct ThreadState:
     float *grad_inputs        # (2 window, dim) skip-gram window gradients
     float *window_hidden      # (2 window, dim) skip-gram context vectors made of several rows
     float **window_h          # (2 window,) each context word's vector (a row, or window_hidden)
+    float *cache              # subwords: (cache_slots, 2, dim) the window cache (see _core.pyx)
+    int cache_slots           # 2 window + 2 with subwords, else 0 (no cache)
     float *gains              # (2 window,)
     double loss
     int64_t examples

@@ -532,8 +532,9 @@ cdef double train_window_sg(const Weights *w, const Inputs *inputs, const Target
 
 
 cdef inline int draw_noise_set(ThreadState *ts, const Tables *t, int negative,
-                               int32_t target) noexcept nogil:
-    """Fill ts.noise with ``negative`` draws, redrawing any equal to ``target``."""
+                               int32_t target, int32_t *out) noexcept nogil:
+    """Fill ``out`` with ``negative`` draws, redrawing any equal to ``target``; returns how
+    many it drew (fewer only when the distribution sits on ``target``)."""
     cdef int k = 0, tries
     cdef int32_t n
     while k < negative:
@@ -544,29 +545,109 @@ cdef inline int draw_noise_set(ThreadState *ts, const Tables *t, int negative,
             tries += 1
         if n == target:
             return k           # a distribution concentrated on one word: use fewer
-        ts.noise[k] = n
+        out[k] = n
         k += 1
     return k
 
 
-cdef inline void prefetch_ngrams(const Tables *t, const int32_t *sentence, int ahead,
-                                 int further, int n) noexcept nogil:
-    """Ask for the n-gram lists of the words about to enter the window: the list of word
-    ``ahead`` (its start was asked for a window ago), and where word ``further`` keeps
-    its start. Both are random reads in tables larger than the cache."""
-    if ahead < n:
-        prefetch_int(t.ngram_rows + t.ngram_starts[sentence[ahead]])
-    if further < n:
-        prefetch_int(t.ngram_starts + sentence[further])
+cdef inline void prefetch_ngrams(const Weights *w, const Tables *t, const int32_t *sentence,
+                                 int next_load, int list_ahead, int start_ahead,
+                                 int n) noexcept nogil:
+    """Ask, in three stages, for what the window cache will read: the n-gram rows of the
+    word loaded next (its list was asked for a window ago), the list of the word a window
+    ahead (its start was asked for a window before that), and where the word two windows
+    ahead keeps its list. All are random reads in tables larger than the cache."""
+    cdef int64_t k
+    if next_load < n:
+        for k in range(t.ngram_starts[sentence[next_load]], t.ngram_starts[sentence[next_load] + 1]):
+            prefetch_row(w.ngram_vectors + <Py_ssize_t> t.ngram_rows[k] * w.dim, w.dim)
+    if list_ahead < n:
+        prefetch_int(t.ngram_rows + t.ngram_starts[sentence[list_ahead]])
+    if start_ahead < n:
+        prefetch_int(t.ngram_starts + sentence[start_ahead])
+
+
+# ----------------------------------------------------------------------------- window cache
+# With subwords a word's vector is the mean of ~10-20 rows, and a word is a context in
+# up to 2 x window examples. So each sentence position's vector is composed once, when
+# it enters the window (cache_load), the examples read and update that one vector (the
+# kernels see it as the word's only input row), and when the position leaves the
+# window its accumulated change is added to every one of its rows (cache_flush): what
+# updating all rows after every example does, since adding g to each row adds g to
+# their mean. What differs is only that a row shared with another word in the window
+# (a common n-gram, or the same word twice) shows that word's updates when the
+# position leaves the window rather than at once, a delay of up to 2 x window examples
+# like the one Hogwild threads see. Composing and updating ~15 rows per position
+# instead of per example is what makes subword training fast.
+
+cdef inline float *cache_slot(ThreadState *ts, int position, Py_ssize_t dim) noexcept nogil:
+    """The slot of a sentence position: its current vector, then (dim floats on) the
+    vector it was loaded with."""
+    return ts.cache + <Py_ssize_t> (position % ts.cache_slots) * 2 * dim
+
+
+cdef void cache_load(const Weights *w, const Tables *t, ThreadState *ts,
+                     int position) noexcept nogil:
+    cdef Py_ssize_t dim = w.dim, i
+    cdef int32_t word = ts.sentence[position]
+    cdef float *vec = cache_slot(ts, position, dim)
+    cdef float *base = vec + dim
+    cdef const float *row = w.input_vectors + <Py_ssize_t> word * dim
+    cdef int64_t k, first = t.ngram_starts[word], end = t.ngram_starts[word + 1]
+    cdef float scale = 1.0 / (1 + end - first)
+    for i in range(dim):
+        vec[i] = row[i]
+    for k in range(first, end):
+        row = w.ngram_vectors + <Py_ssize_t> t.ngram_rows[k] * dim
+        for i in range(dim):
+            vec[i] += row[i]
+    for i in range(dim):
+        vec[i] *= scale
+        base[i] = vec[i]
+
+
+cdef void cache_flush(const Weights *w, const Tables *t, ThreadState *ts,
+                      int position) noexcept nogil:
+    """Add the position's change since cache_load to each of its word's rows."""
+    cdef Py_ssize_t dim = w.dim, i
+    cdef int32_t word = ts.sentence[position]
+    cdef float *vec = cache_slot(ts, position, dim)
+    cdef float *base = vec + dim
+    cdef float *change = ts.grad_hidden
+    cdef float *row = w.input_vectors + <Py_ssize_t> word * dim
+    cdef int64_t k
+    for i in range(dim):
+        change[i] = vec[i] - base[i]
+    for i in range(dim):
+        row[i] += change[i]
+    for k in range(t.ngram_starts[word], t.ngram_starts[word + 1]):
+        row = w.ngram_vectors + <Py_ssize_t> t.ngram_rows[k] * dim
+        for i in range(dim):
+            row[i] += change[i]
+
+
+cdef inline void word_inputs(const Weights *w, const Tables *t, ThreadState *ts, int position,
+                             Inputs *out) noexcept nogil:
+    """Append the input rows of the word at sentence ``position``: its row, or with
+    subwords its cached vector (standing for its row and n-gram rows)."""
+    cdef int n
+    if ts.cache_slots > 0:
+        n = out.starts[out.n_words]
+        out.rows[n] = cache_slot(ts, position, w.dim)
+        out.n_words += 1
+        out.starts[out.n_words] = n + 1
+    else:
+        input_rows(w, t, ts.sentence[position], out)
 
 
 cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, ThreadState *ts,
                          int n) noexcept nogil:
     """All examples of one (subsampled) sentence ``ts.sentence[:n]``."""
-    cdef int i, j, lo, hi, span, n_ctx, n_noise = 0
+    cdef int i, j, lo, hi, span, n_ctx, n_noise = 0, loaded = 0, flushed = 0
     cdef int32_t centre
     cdef float alpha = <float> ts.alpha
     cdef bint staged = w.hot_first_node < w.n_nodes
+    cdef bint cached = ts.cache_slots > 0       # subwords: words' vectors kept in the window cache
     for i in range(n):
         if staged:
             ts.since_sync += 1
@@ -574,8 +655,15 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
                 sync_hot_nodes(w)
                 ts.since_sync = 0
         centre = ts.sentence[i]
-        if t.ngram_starts != NULL:
-            prefetch_ngrams(t, ts.sentence, i + s.window + 1, i + 2 * s.window + 2, n)
+        if cached:
+            while flushed < i - s.window:                    # out of every window from now on
+                cache_flush(w, t, ts, flushed)
+                flushed += 1
+            prefetch_ngrams(w, t, ts.sentence, i + s.window + 4, i + 2 * s.window + 4,
+                            i + 3 * s.window + 4, n)
+            while loaded < n and loaded <= i + s.window:     # every context this centre may use
+                cache_load(w, t, ts, loaded)
+                loaded += 1
         span = s.window
         if s.shrink_window:
             span = s.window - <int> random_below(&ts.rng, <uint32_t> s.window)   # 1..window
@@ -591,22 +679,22 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
                 if j == i:
                     continue
                 if s.negative > 0:
-                    n_noise = draw_noise_set(ts, t, s.negative, centre)
+                    n_noise = draw_noise_set(ts, t, s.negative, centre, ts.noise)
                 output_targets(w, t, centre, ts.noise, n_noise, s.hs, &ts.targets)
                 inputs_reset(&ts.inputs)
-                input_rows(w, t, ts.sentence[j], &ts.inputs)
+                word_inputs(w, t, ts, j, &ts.inputs)
                 ts.loss += train_example(w, &ts.inputs, &ts.targets, 1, alpha, ts, s.compute_loss)
                 ts.examples += 1
             continue
         inputs_reset(&ts.inputs)
         for j in range(lo, hi):
             if j != i:
-                input_rows(w, t, ts.sentence[j], &ts.inputs)
+                word_inputs(w, t, ts, j, &ts.inputs)
         n_ctx = ts.inputs.n_words
         if n_ctx == 0:
             continue
         if s.negative > 0:
-            n_noise = draw_noise_set(ts, t, s.negative, centre)
+            n_noise = draw_noise_set(ts, t, s.negative, centre, ts.noise)
         output_targets(w, t, centre, ts.noise, n_noise, s.hs, &ts.targets)
         if s.sg:            # batched skip-gram: the whole window in one step
             ts.loss += train_window_sg(w, &ts.inputs, &ts.targets, alpha, ts, s.compute_loss)
@@ -615,6 +703,10 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
             ts.loss += train_example(w, &ts.inputs, &ts.targets, s.cbow_mean, alpha, ts,
                                      s.compute_loss)
             ts.examples += 1
+    if cached:
+        while flushed < loaded:
+            cache_flush(w, t, ts, flushed)
+            flushed += 1
 
 
 cdef inline void publish(const Settings *s, const Shared *sh, ThreadState *ts) noexcept nogil:
@@ -697,10 +789,13 @@ cdef float *float_ptr(object arr, Py_ssize_t dim, str name) except? NULL:
 STATS_LAYOUT = {"stride": SLOT_STRIDE, "loss": STAT_LOSS, "examples": STAT_EXAMPLES,
                 "words": STAT_WORDS}
 
-#: What a Trainer's ``settings`` hold; the last three are optional (hot-node staging).
+#: What a Trainer's ``settings`` hold; the last four are optional (hot-node staging, and
+#: ``cache_subwords``: with subwords, keep each window's word vectors in the window cache;
+#: off, every example reads and updates all of its words' rows, for tests).
 SETTINGS = ("sg", "cbow_mean", "negative", "hs", "window", "shrink_window", "compute_loss",
             "sg_batch", "max_sentence_length", "start_alpha", "end_alpha", "total_words",
-            "n_threads", "hot_nodes", "hot_sync_every", "hot_share")
+            "n_threads", "hot_nodes", "hot_sync_every", "hot_share", "cache_subwords")
+N_OPTIONAL_SETTINGS = 4
 
 
 cdef class Trainer:
@@ -727,9 +822,9 @@ cdef class Trainer:
         ``.ngram_starts``, ``.ngram_rows``; :class:`w2v.engine.SamplingTables`); ``corpus``: ``.units``
         and ``.sentence_starts`` (:class:`w2v.corpus.EncodedCorpus`); ``shared``:
         (words_done, stop, stats), the arrays every thread writes; ``settings``: the
-        keys of :data:`SETTINGS` (the last three optional)."""
+        keys of :data:`SETTINGS` (the last four optional)."""
         unknown = set(settings) - set(SETTINGS)
-        missing = set(SETTINGS[:-3]) - set(settings)
+        missing = set(SETTINGS[:len(SETTINGS) - N_OPTIONAL_SETTINGS]) - set(settings)
         if unknown or missing:
             raise TypeError(f"settings: unknown {sorted(unknown)}, missing {sorted(missing)}")
         input_vectors, ngram_vectors = weights["input_vectors"], weights.get("ngram_vectors")
@@ -799,6 +894,7 @@ cdef class Trainer:
         self.settings.start_alpha = start_alpha
         self.settings.end_alpha = end_alpha
         self.settings.total_words = total_words
+        self.settings.cache_subwords = settings.get("cache_subwords", True)
         if hot_nodes < 0 or hot_sync_every < 1:
             raise ValueError("hot_nodes must be >= 0 and hot_sync_every >= 1")
         self.weights.hot_sync_every = hot_sync_every
@@ -835,7 +931,8 @@ cdef class Trainer:
             view.hot_hs_base = staged + n_node_floats
         memset(&ts, 0, sizeof(ThreadState))
         if state_alloc(&ts, dim, self.settings.max_sentence_length, self.settings.window,
-                       self.settings.negative, self.max_word_rows) != 0:
+                       self.settings.negative, self.max_word_rows,
+                       self.weights.ngram_vectors != NULL and self.settings.cache_subwords) != 0:
             state_free(&ts)
             free(staged)
             raise MemoryError("cannot allocate per-thread buffers")
@@ -866,9 +963,10 @@ cdef void *line_alloc(size_t size) noexcept nogil:
 
 
 cdef int state_alloc(ThreadState *ts, Py_ssize_t dim, int max_sentence_length, int window,
-                     int negative, int max_word_rows) noexcept nogil:
+                     int negative, int max_word_rows, bint window_cache) noexcept nogil:
     """A thread's buffers for sentences up to ``max_sentence_length`` words, windows up to
-    ``window`` words each side and words of up to ``max_word_rows`` input rows; returns
+    ``window`` words each side and words of up to ``max_word_rows`` input rows (and the
+    window cache if asked: subwords); returns
     -1 if out of memory (release with state_free either way). Every buffer is on cache
     lines of its own: two threads' buffers side by side in one malloc arena would share
     a line and bounce it between the cores on every write."""
@@ -887,16 +985,18 @@ cdef int state_alloc(ThreadState *ts, Py_ssize_t dim, int max_sentence_length, i
     ts.window_hidden = <float *> line_alloc(contexts * dim * sizeof(float))
     ts.window_h = <float **> line_alloc(contexts * sizeof(float *))
     ts.gains = <float *> line_alloc(contexts * sizeof(float))
+    ts.cache_slots = contexts + 2 if window_cache else 0
+    ts.cache = <float *> line_alloc(ts.cache_slots * 2 * dim * sizeof(float) + 64)
     if (ts.hidden == NULL or ts.grad_hidden == NULL or ts.sentence == NULL or ts.noise == NULL
             or ts.targets.rows == NULL or ts.targets.labels == NULL or ts.inputs.rows == NULL
             or ts.inputs.starts == NULL or ts.grad_inputs == NULL or ts.window_hidden == NULL
-            or ts.window_h == NULL or ts.gains == NULL):
+            or ts.window_h == NULL or ts.gains == NULL or ts.cache == NULL):
         return -1
     return 0
 
 
 cdef void state_free(ThreadState *ts) noexcept nogil:
-    free(ts.hidden); free(ts.grad_hidden); free(ts.sentence); free(ts.noise)
+    free(ts.hidden); free(ts.grad_hidden); free(ts.sentence); free(ts.noise); free(ts.cache)
     free(ts.targets.rows); free(ts.targets.labels); free(ts.inputs.rows); free(ts.inputs.starts)
     free(ts.grad_inputs); free(ts.window_hidden); free(ts.window_h); free(ts.gains)
 
@@ -998,7 +1098,7 @@ cdef double _run_kernel(int kernel, input_vectors, output_ns, output_hs, hs_path
     cdef const int32_t *ids = <const int32_t *> in_arr.data
     cdef int n_words = <int> in_arr.size
     try:
-        if state_alloc(&ts, dim, 1, n_words, <int> noise_arr.size, max_word_rows) != 0:
+        if state_alloc(&ts, dim, 1, n_words, <int> noise_arr.size, max_word_rows, False) != 0:
             raise MemoryError()
         output_targets(&w, &t, target, <const int32_t *> noise_arr.data, <int> noise_arr.size,
                        use_hs, &ts.targets)

@@ -58,6 +58,8 @@ FORMAT_VERSION = 1
 _PREFIX = struct.Struct("<8sIIQ")          # magic, version, reserved, JSON length
 ALIGN = 64
 FORMATS = ("bin", "txt", "model")
+#: What load() reads: every format above, and fastText's .bin models (read only)
+READ_FORMATS = FORMATS + ("fasttext",)
 EXTENSIONS = {".bin": "bin", ".txt": "txt", ".vec": "txt", ".w2v": "model"}
 
 _MAX_HEADER_LINE = 256                     # bytes; "V D\n" is far shorter
@@ -106,7 +108,7 @@ def load(path, format: Optional[str] = None, unicode_errors: str = "strict",
     """Load word vectors from any supported file; returns :class:`~w2v.vectors.Vectors`.
 
     The format is detected from the first bytes unless ``format`` ('bin', 'txt',
-    'model') is given. ``unicode_errors`` ('strict', 'replace', 'ignore') says how to
+    'model', 'fasttext') is given. ``unicode_errors`` ('strict', 'replace', 'ignore') says how to
     decode words that are not valid UTF-8; ``limit`` reads only the first N words;
     ``mmap`` maps a model file's vectors instead of reading them."""
     from .vectors import Vectors
@@ -126,6 +128,8 @@ def load(path, format: Optional[str] = None, unicode_errors: str = "strict",
                 matrix = word_vectors(scheme, words, matrix, ngrams.matrix)
         return Vectors(words, matrix, counts=arrays.get("counts"), ngrams=ngrams,
                        _validate=False)
+    if fmt == "fasttext":
+        return read_fasttext_bin(path, unicode_errors=unicode_errors, limit=limit)
     words, matrix = read_word2vec(path, binary=(fmt == "bin"), unicode_errors=unicode_errors,
                                   limit=limit)
     return Vectors(words, matrix, _validate=False)
@@ -134,8 +138,8 @@ def load(path, format: Optional[str] = None, unicode_errors: str = "strict",
 def _check_options(fmt, unicode_errors, limit, mmap=True) -> None:
     if not isinstance(mmap, bool):
         raise ConfigError(f"mmap must be True or False, got {shown(mmap)}")
-    if fmt is not None and fmt not in FORMATS:
-        raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {shown(fmt)}")
+    if fmt is not None and fmt not in READ_FORMATS:
+        raise ConfigError(f"format must be one of {', '.join(READ_FORMATS)}, got {shown(fmt)}")
     if unicode_errors not in ENCODING_ERRORS:
         raise ConfigError(f"unicode_errors must be one of {', '.join(ENCODING_ERRORS)}, "
                           f"got {shown(unicode_errors)}")
@@ -187,6 +191,8 @@ def detect_format(path) -> str:
         raise FormatError(f"{name}: empty file")
     if head.startswith(MAGIC):
         return "model"
+    if head.startswith(FASTTEXT_MAGIC):
+        return "fasttext"
     if MAGIC.startswith(head[:len(MAGIC)]) and len(head) < len(MAGIC):
         raise FormatError(f"{name}: truncated model file ({len(head)} bytes)")
     n_words, dim, pos = _parse_header(head, name)
@@ -804,6 +810,103 @@ def _read_model(path, mmap="r", limit=None, unicode_errors="strict",
                 raise FormatError(f"{name}: corrupt model file: negative word count")
             arrays[key] = arr
     return header, words, arrays
+
+
+# --------------------------------------------------------------------------------------
+# fastText's binary model (read only)
+# --------------------------------------------------------------------------------------
+#: fastText's file signature: magic 793712314 and format version 12, int32 little-endian
+FASTTEXT_MAGIC = struct.pack("<ii", 793712314, 12)
+_FT_ARGS = struct.Struct("<12id")      # dim ws epoch minCount neg wordNgrams loss model bucket
+                                       # minn maxn lrUpdateRate, then t (a double)
+_FT_DICT = struct.Struct("<iiiqq")     # size nwords nlabels ntokens pruneidx_size
+_FT_EOS = "</s>"                       # fastText's end-of-line token: no n-grams of its own
+
+
+def read_fasttext_bin(path, unicode_errors: str = "strict", limit: Optional[int] = None):
+    """A fastText ``.bin`` model's word vectors as :class:`~w2v.vectors.Vectors`, with its
+    n-gram rows, so words outside its vocabulary get fastText's vectors too.
+
+    Parsed field by field (nothing is executed); each word's vector is fastText's
+    ``get_word_vector``: the mean of its row and its n-gram rows (our scheme is
+    fastText's, see :mod:`w2v.subwords`). Quantized (``.ftz``) and supervised models
+    are refused with a FormatError, as is a truncated or inconsistent file."""
+    from .subwords import NgramVectors, word_vectors
+    from .vectors import Vectors
+
+    name = as_path(path)
+    with _open_for_reading(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+    matrix = None
+    try:
+        pos = len(FASTTEXT_MAGIC)
+        if data[:pos] != FASTTEXT_MAGIC:
+            raise FormatError(f"{name}: not a fastText model (format version 12)")
+
+        def take(st: struct.Struct, what: str):
+            nonlocal pos
+            if pos + st.size > size:
+                raise FormatError(f"{name}: truncated fastText model: {what} at byte {pos:,}")
+            values = st.unpack_from(data, pos)
+            pos += st.size
+            return values
+
+        (dim, _, _, _, _, word_ngrams, _, model_kind, bucket, minn, maxn, _, _) = take(
+            _FT_ARGS, "the settings")
+        n_entries, n_words, n_labels, _, prune_size = take(_FT_DICT, "the dictionary size")
+        if model_kind == 3 or n_labels:
+            raise FormatError(f"{name}: a supervised fastText model (labels, not word vectors)")
+        if not (0 < dim <= _MAX_DIM and 0 <= n_words == n_entries and bucket >= 0
+                and 0 <= minn <= maxn):
+            raise FormatError(f"{name}: corrupt fastText model: dim {dim}, {n_words} words of "
+                              f"{n_entries} entries, bucket {bucket}, n-grams {minn}-{maxn}")
+        if prune_size > 0:
+            raise FormatError(f"{name}: a pruned (quantized) fastText model is not supported")
+        raw_words, counts = [], np.empty(n_words, dtype=np.int64)
+        entry = struct.Struct("<qb")
+        for i in range(n_words):
+            end = data.find(b"\0", pos, min(size, pos + _MAX_WORD_BYTES + 1))
+            if end < 0:
+                raise FormatError(f"{name}: truncated or corrupt fastText model: word #{i + 1} "
+                                  f"at byte {pos:,} has no end")
+            raw_words.append(bytes(data[pos:end]))
+            pos = end + 1
+            counts[i], kind = take(entry, f"the count of word #{i + 1}")
+            if kind != 0:
+                raise FormatError(f"{name}: a supervised fastText model (labels, not word vectors)")
+        quantized, = take(struct.Struct("<?"), "the quantization flag")
+        if quantized:
+            raise FormatError(f"{name}: a quantized fastText model (.ftz) is not supported")
+        rows, cols = take(struct.Struct("<qq"), "the input matrix's shape")
+        if rows != n_words + bucket or cols != dim:
+            raise FormatError(f"{name}: corrupt fastText model: input matrix {rows} x {cols}, "
+                              f"expected {n_words + bucket} x {dim}")
+        _check_room(name, f"the {rows:,} x {cols:,} input matrix", rows * cols * 4, size - pos)
+        matrix = np.frombuffer(data, dtype="<f4", count=rows * cols, offset=pos).reshape(rows, cols)
+        keep = n_words if limit is None else min(limit, n_words)
+        words = _decode_words(raw_words[:keep], unicode_errors, name, lambda i: f"word #{i + 1}")
+        _check_unique(words, name, lambda i: f"word #{i + 1}")
+        word_rows = np.array(matrix[:keep], dtype=np.float32)
+        ngram_rows = np.array(matrix[n_words:], dtype=np.float32)
+    finally:
+        matrix = None                      # the map closes only once no view of it is left
+        if isinstance(data, mmap.mmap):
+            data.close()
+    _check_finite(word_rows, words, name)
+    bad = first_non_finite_row(ngram_rows)
+    if bad is not None:
+        raise FormatError(f"{name}: n-gram row {bad} has a NaN or infinite value")
+    if maxn == 0 or bucket == 0:          # a model trained without subwords
+        return Vectors(words, word_rows, counts=counts[:keep], _validate=False)
+    from .subwords import Scheme
+    scheme = Scheme(max(minn, 1), maxn, bucket)
+    vectors = word_vectors(scheme, words, word_rows, ngram_rows)
+    if _FT_EOS in words:
+        eos = words.index(_FT_EOS)
+        vectors[eos] = word_rows[eos]
+    return Vectors(words, vectors, counts=counts[:keep], ngrams=NgramVectors(scheme, ngram_rows),
+                   _validate=False)
 
 
 # --------------------------------------------------------------------------------------
