@@ -6,14 +6,13 @@ with 143, after stopping the training threads.
 """
 from __future__ import annotations
 
-import os
 
 import click
 
 from .. import __version__
 from ..config import (CORPUS_CACHES, ENCODING_ERRORS, PHRASE_SCORINGS, SYNC_BACKENDS, SYNC_RULES,
                       ClusterConfig, TrainConfig)
-from ..io import EXTENSIONS, FORMATS
+from ..io import FORMATS, format_from_extension
 from ..errors import ConfigError, TrainingInterrupted
 from ..outputs import check_outputs
 from .errors import friendly_errors
@@ -32,13 +31,11 @@ CLUSTER = ClusterConfig()
 
 
 def output_format(path: str, fmt: str | None) -> str:
-    if fmt:
-        return fmt
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in EXTENSIONS:
-        raise ConfigError(f"--output: cannot tell the format of {path!r} from its extension; "
-                          f"use .bin, .txt, .vec or .w2v, or give --format")
-    return EXTENSIONS[ext]
+    """The library's format for ``path`` (w2v.io), its error naming --output."""
+    try:
+        return format_from_extension(path, fmt)
+    except ConfigError as e:
+        raise ConfigError(f"--output: {e}") from None
 
 
 @main.command()

@@ -295,6 +295,25 @@ def test_model_file_keeps_the_ngrams(subword_model, tmp_path):
     np.testing.assert_array_equal(full.ngram_vectors, m.ngram_vectors)
 
 
+def test_resume_trains_the_ngrams_on(subword_model, small_corpus, tmp_path):
+    subword_model.save(tmp_path / "m.w2v")
+    with open(small_corpus, "rb") as f:
+        (tmp_path / "more.txt").write_bytes(f.read(300_000))
+    resumed = w2v.resume(tmp_path / "m.w2v", str(tmp_path / "more.txt"), epochs=1, threads=1)
+    assert resumed.config.subwords == (3, 6) and resumed.wv.built_from_ngrams("kingdomz")
+    assert not np.array_equal(resumed.ngram_vectors, subword_model.ngram_vectors)
+    # the file (a copy-on-write map) is untouched
+    np.testing.assert_array_equal(w2v.load_model(tmp_path / "m.w2v").ngram_vectors,
+                                  subword_model.ngram_vectors)
+
+
+def test_cluster_training_refuses_subwords(tmp_path):
+    (tmp_path / "c.txt").write_text("a b c\n")
+    with pytest.raises(ConfigError, match="--subwords is not supported with --cluster"):
+        w2v.train(str(tmp_path / "c.txt"), subwords=(3, 6), cluster="local", workers=2,
+                  threads_per_worker=1)
+
+
 def test_gensim_reads_the_exported_vectors(subword_model, tmp_path):
     gensim_models = pytest.importorskip("gensim.models")
     subword_model.save(tmp_path / "m.bin")

@@ -6,7 +6,11 @@ Names, and their classic word2vec.c equivalents
 ==================  ===========  ===============================================
 here                word2vec.c   meaning
 ==================  ===========  ===============================================
-input_vectors       syn0         (V, d) the word vectors that are kept
+input_vectors       syn0         (V, d) the word vectors that are kept (with subwords:
+                                 each word's own row)
+ngram_vectors       (fastText's  (buckets, d) character n-gram rows (subwords; w2v.subwords)
+                    input rows
+                    >= nwords)
 output_ns           syn1neg      (V, d) output weights for negative sampling
 output_hs           syn1         (V-1, d) weights of the Huffman tree's inner nodes
 hidden              neu1         (d,) the hidden layer h
@@ -46,6 +50,16 @@ is exactly ``-alpha dJ/d input_row``. For CBOW-mean, ``dJ/d input_row =
 dJ/dh / n_context``; like word2vec.c and gensim we apply the undivided
 ``grad_hidden`` to each context row (a step ``n_context`` times larger on the
 inputs, which is what their default learning rates are tuned for).
+
+Subwords
+--------
+With subwords a word's input vector is the mean of its own row and its
+n-gram rows. ``input_rows`` lists them (an ``Inputs`` buffer, as the output
+layers list ``Targets``), so both kernels train any mode with them; during
+training the window cache (``cache_load``/``cache_flush``) composes each
+sentence position once and hands the kernels that vector as the word's only
+row. Every row gets the undivided gradient, fastText's convention: with ``n``
+rows, row ``r`` moves by ``-alpha n dJ/dr`` (``dJ/dr = dJ/dh / n``).
 
 The corpus
 ----------
@@ -588,40 +602,32 @@ cdef inline float *cache_slot(ThreadState *ts, int position, Py_ssize_t dim) noe
 
 cdef void cache_load(const Weights *w, const Tables *t, ThreadState *ts,
                      int position) noexcept nogil:
-    cdef Py_ssize_t dim = w.dim, i
-    cdef int32_t word = ts.sentence[position]
+    """Compose the vector of the word at ``position`` into its slot (and keep a copy)."""
+    cdef Py_ssize_t dim = w.dim
     cdef float *vec = cache_slot(ts, position, dim)
-    cdef float *base = vec + dim
-    cdef const float *row = w.input_vectors + <Py_ssize_t> word * dim
-    cdef int64_t k, first = t.ngram_starts[word], end = t.ngram_starts[word + 1]
-    cdef float scale = 1.0 / (1 + end - first)
-    for i in range(dim):
-        vec[i] = row[i]
-    for k in range(first, end):
-        row = w.ngram_vectors + <Py_ssize_t> t.ngram_rows[k] * dim
-        for i in range(dim):
-            vec[i] += row[i]
-    for i in range(dim):
-        vec[i] *= scale
-        base[i] = vec[i]
+    cdef const float *composed
+    inputs_reset(&ts.inputs)           # free between examples: the window is listed later
+    input_rows(w, t, ts.sentence[position], &ts.inputs)
+    composed = word_vector(&ts.inputs, 0, vec, dim)
+    if composed != vec:                # a word with no n-grams: its own row
+        memcpy(vec, composed, dim * sizeof(float))
+    memcpy(vec + dim, vec, dim * sizeof(float))
 
 
 cdef void cache_flush(const Weights *w, const Tables *t, ThreadState *ts,
                       int position) noexcept nogil:
     """Add the position's change since cache_load to each of its word's rows."""
     cdef Py_ssize_t dim = w.dim, i
-    cdef int32_t word = ts.sentence[position]
     cdef float *vec = cache_slot(ts, position, dim)
-    cdef float *base = vec + dim
     cdef float *change = ts.grad_hidden
-    cdef float *row = w.input_vectors + <Py_ssize_t> word * dim
-    cdef int64_t k
+    cdef float *row
+    cdef int k
     for i in range(dim):
-        change[i] = vec[i] - base[i]
-    for i in range(dim):
-        row[i] += change[i]
-    for k in range(t.ngram_starts[word], t.ngram_starts[word + 1]):
-        row = w.ngram_vectors + <Py_ssize_t> t.ngram_rows[k] * dim
+        change[i] = vec[i] - vec[dim + i]
+    inputs_reset(&ts.inputs)
+    input_rows(w, t, ts.sentence[position], &ts.inputs)
+    for k in range(ts.inputs.starts[1]):
+        row = ts.inputs.rows[k]
         for i in range(dim):
             row[i] += change[i]
 
