@@ -387,6 +387,15 @@ def test_impossible_subword_options_are_refused(value):
         TrainConfig(subwords=(3, 6), buckets=0).validate()
 
 
+def test_an_ngram_matrix_larger_than_memory_is_refused_before_any_work():
+    from w2v.engine import check_ngram_memory
+    config = TrainConfig(subwords=(3, 6), buckets=2_000_000, size=100).validate()
+    check_ngram_memory(config, available=801_000_000)          # 800 MB fit
+    with pytest.raises(ConfigError, match="--buckets 2,000,000 x --size 100 needs 0.7 GiB"):
+        check_ngram_memory(config, available=700_000_000)
+    check_ngram_memory(TrainConfig().validate(), available=1)  # no subwords, no matrix
+
+
 def test_cli_trains_subwords_and_answers_unseen_words(tmp_path):
     from w2v.demo import generate_sentences
     corpus = tmp_path / "c.txt"

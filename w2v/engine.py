@@ -21,8 +21,9 @@ import numpy as np
 
 from . import _core, tables
 from .config import TrainConfig
+from .cache import memory_available
 from .corpus import EncodedCorpus, blocks
-from .errors import CorpusError, TrainingDiverged
+from .errors import ConfigError, CorpusError, TrainingDiverged
 from .heap import return_freed_heap
 from .io import all_finite
 from .model import OUTPUT_LAYERS, Model
@@ -36,6 +37,20 @@ def check_vocab(vocab: Vocab, config: TrainConfig) -> None:
     if config.negative > 0 and len(vocab) <= config.negative:
         raise CorpusError(f"the vocabulary has only {len(vocab)} words, not more than "
                           f"--negative {config.negative} noise samples; lower --negative or --min-count")
+
+
+def check_ngram_memory(config: TrainConfig, available: Optional[int] = None) -> None:
+    """Refuse, before any work, an n-gram matrix (``buckets x size`` float32) larger than
+    the memory available: allocating it would not fail, but filling it would bring the
+    out-of-memory killer. ``available`` defaults to the system's MemAvailable."""
+    if not config.uses_subwords:
+        return
+    need = config.buckets * config.size * 4
+    available = memory_available() if available is None else available
+    if available and need > available:
+        raise ConfigError(f"--buckets {config.buckets:,} x --size {config.size} needs "
+                          f"{need / 2 ** 30:.1f} GiB for the n-gram matrix, more than the "
+                          f"{available / 2 ** 30:.1f} GiB of memory available; lower --buckets")
 
 
 #: Mixed into the seed for the n-gram rows, so they are not a copy of the word rows' stream

@@ -13,7 +13,8 @@ from typing import Callable, Optional, Sequence
 
 from .config import TrainConfig
 from .corpus import EncodedCorpus, shards
-from .engine import EpochThreads, Engine, check_vocab, check_weights_finite, init_model
+from .engine import (EpochThreads, Engine, check_ngram_memory, check_vocab, check_weights_finite,
+                     init_model)
 from .errors import (ArgumentError, ConfigError, CorpusError, TrainingInterrupted, W2VError,
                      described)
 from .heap import return_freed_heap
@@ -83,6 +84,7 @@ def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), cluster
     if "workers" in cluster_options:      # gensim's name for the thread count
         options["workers"] = cluster_options["workers"]
     config = TrainConfig.from_options(**options)
+    check_ngram_memory(config)
     reporter = _reporter(progress)
     phrase_record = None
     if config.phrases:
