@@ -174,7 +174,8 @@ def evaluate(model, analogy_files, similarity_files, restrict_vocab, method, cas
               default="strict", show_default=True, help="How to decode invalid UTF-8 words.")
 @friendly_errors
 def convert(source, target, fmt, limit, unicode_errors):
-    """Convert vectors between formats (word2vec binary/text, fastText .vec, model file)."""
+    """Convert vectors between formats (word2vec binary/text, fastText .vec, model file; fastText
+    .bin models are read, and their n-grams kept in a model file)."""
     out_fmt = io.format_from_extension(target, fmt)
     check_outputs({"OUT": target}, {"IN": source})
     if out_fmt == "model" and limit is None and io.detect_format(source) == "model":
@@ -197,12 +198,17 @@ def info(model, as_json):
     if as_json:
         _json(_clean(data))
         return
-    names = {"bin": "word2vec binary", "txt": "word2vec text", "model": "w2v model file"}
+    names = {"bin": "word2vec binary", "txt": "word2vec text", "model": "w2v model file",
+             "fasttext": "fastText model (read only)"}
     click.echo(f"file:        {data['path']} ({data['bytes']:,} bytes)")
     click.echo(f"format:      {names[data['format']]}"
                + (f" (version {data['version']})" if data["format"] == "model" else ""))
     click.echo(f"vocabulary:  {data['vocab_size']:,} words")
     click.echo(f"dimension:   {data['dim']}")
+    if data.get("subwords"):
+        sub = data["subwords"]
+        click.echo(f"subwords:    n-grams of {sub['minn']}-{sub['maxn']} characters, "
+                   f"{sub['buckets']:,} buckets (unseen words get vectors)")
     if data["format"] == "model":
         click.echo(f"matrices:    {', '.join(data['matrices'])}")
         config = data.get("config")

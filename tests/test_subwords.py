@@ -366,6 +366,12 @@ def test_fasttext_model_loads_with_fasttexts_vectors(tmp_path, small_corpus):
     np.testing.assert_allclose(v.matrix, np.load(tmp_path / "vocab.npy"), rtol=1e-5, atol=1e-6)
     assert all(v.built_from_ngrams(w) for w in unseen)
     np.testing.assert_allclose(v[unseen], np.load(tmp_path / "unseen.npy"), rtol=1e-5, atol=1e-6)
+    info = w2v.io.info(tmp_path / "ft.bin")
+    assert (info["format"], info["vocab_size"], info["dim"]) == ("fasttext", len(v), 12)
+    assert info["subwords"] == {"minn": 2, "maxn": 5, "buckets": 3000}
+    r = CliRunner().invoke(cli, ["convert", str(tmp_path / "ft.bin"), str(tmp_path / "ft.w2v")])
+    assert r.exit_code == 0, r.output
+    np.testing.assert_array_equal(w2v.load(tmp_path / "ft.w2v")["cafés"], v["cafés"])
     data = (tmp_path / "ft.bin").read_bytes()
     (tmp_path / "cut.bin").write_bytes(data[:len(data) // 2])
     with pytest.raises(FormatError, match="truncated|promises"):
@@ -407,6 +413,8 @@ def test_cli_trains_subwords_and_answers_unseen_words(tmp_path):
     assert r.exit_code == 0, r.output
     r = runner.invoke(cli, ["similar", "kingz", "--model", str(tmp_path / "m.w2v"), "--topn", "2"])
     assert r.exit_code == 0 and "built from character n-grams" in r.output, r.output
+    r = runner.invoke(cli, ["info", "--model", str(tmp_path / "m.w2v")])
+    assert "n-grams of 3-5 characters, 5,000 buckets" in r.output, r.output
     r = runner.invoke(cli, ["train", str(corpus), "-o", str(tmp_path / "x.bin"), "--subwords",
                             "5-2", "-q"])
     assert r.exit_code != 0 and "--subwords" in r.output and "Traceback" not in r.output

@@ -823,6 +823,30 @@ _FT_DICT = struct.Struct("<iiiqq")     # size nwords nlabels ntokens pruneidx_si
 _FT_EOS = "</s>"                       # fastText's end-of-line token: no n-grams of its own
 
 
+def _fasttext_header(data: bytes, name: str) -> dict:
+    """The settings and dictionary sizes at the start of a fastText model (checked)."""
+    need = len(FASTTEXT_MAGIC) + _FT_ARGS.size + _FT_DICT.size
+    if data[:len(FASTTEXT_MAGIC)] != FASTTEXT_MAGIC:
+        raise FormatError(f"{name}: not a fastText model (format version 12)")
+    if len(data) < need:
+        raise FormatError(f"{name}: truncated fastText model: {len(data)} bytes, its header "
+                          f"alone is {need}")
+    (dim, _, _, _, _, _, _, model_kind, bucket, minn, maxn, _, _) = _FT_ARGS.unpack_from(
+        data, len(FASTTEXT_MAGIC))
+    n_entries, n_words, n_labels, _, prune_size = _FT_DICT.unpack_from(
+        data, len(FASTTEXT_MAGIC) + _FT_ARGS.size)
+    if model_kind == 3 or n_labels:
+        raise FormatError(f"{name}: a supervised fastText model (labels, not word vectors)")
+    if not (0 < dim <= _MAX_DIM and 0 <= n_words == n_entries and bucket >= 0
+            and 0 <= minn <= maxn):
+        raise FormatError(f"{name}: corrupt fastText model: dim {dim}, {n_words} words of "
+                          f"{n_entries} entries, bucket {bucket}, n-grams {minn}-{maxn}")
+    if prune_size > 0:
+        raise FormatError(f"{name}: a pruned (quantized) fastText model is not supported")
+    return {"dim": dim, "words": n_words, "buckets": bucket if maxn > 0 else 0,
+            "minn": minn, "maxn": maxn}
+
+
 def read_fasttext_bin(path, unicode_errors: str = "strict", limit: Optional[int] = None):
     """A fastText ``.bin`` model's word vectors as :class:`~w2v.vectors.Vectors`, with its
     n-gram rows, so words outside its vocabulary get fastText's vectors too.
@@ -852,17 +876,10 @@ def read_fasttext_bin(path, unicode_errors: str = "strict", limit: Optional[int]
             pos += st.size
             return values
 
-        (dim, _, _, _, _, word_ngrams, _, model_kind, bucket, minn, maxn, _, _) = take(
-            _FT_ARGS, "the settings")
-        n_entries, n_words, n_labels, _, prune_size = take(_FT_DICT, "the dictionary size")
-        if model_kind == 3 or n_labels:
-            raise FormatError(f"{name}: a supervised fastText model (labels, not word vectors)")
-        if not (0 < dim <= _MAX_DIM and 0 <= n_words == n_entries and bucket >= 0
-                and 0 <= minn <= maxn):
-            raise FormatError(f"{name}: corrupt fastText model: dim {dim}, {n_words} words of "
-                              f"{n_entries} entries, bucket {bucket}, n-grams {minn}-{maxn}")
-        if prune_size > 0:
-            raise FormatError(f"{name}: a pruned (quantized) fastText model is not supported")
+        head = _fasttext_header(data[:pos + _FT_ARGS.size + _FT_DICT.size], name)
+        dim, n_words, bucket, minn, maxn = (head[k] for k in ("dim", "words", "buckets", "minn",
+                                                               "maxn"))
+        pos += _FT_ARGS.size + _FT_DICT.size
         raw_words, counts = [], np.empty(n_words, dtype=np.int64)
         entry = struct.Struct("<qb")
         for i in range(n_words):
@@ -917,7 +934,14 @@ def info(path) -> dict:
     name = as_path(path)
     fmt = detect_format(path)
     result = {"path": name, "format": fmt, "bytes": os.path.getsize(name)}
-    if fmt == "model":
+    if fmt == "fasttext":
+        with _open_for_reading(path) as f:
+            head = _fasttext_header(f.read(len(FASTTEXT_MAGIC) + _FT_ARGS.size + _FT_DICT.size),
+                                    name)
+        result.update(vocab_size=head["words"], dim=head["dim"],
+                      subwords={k: head[k] for k in ("minn", "maxn", "buckets")}
+                      if head["buckets"] else None)
+    elif fmt == "model":
         header = read_model_header(path)
         result.update(vocab_size=header["vocab_size"], dim=header["dim"],
                       version=header["version"], written_by=header.get("written_by"),
