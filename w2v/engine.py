@@ -25,7 +25,7 @@ from .cache import memory_available
 from .corpus import EncodedCorpus, blocks
 from .errors import ConfigError, CorpusError, TrainingDiverged
 from .heap import return_freed_heap
-from .io import all_finite
+from .finite import all_finite
 from .model import OUTPUT_LAYERS, Model
 from .subwords import Scheme
 from .vocab import Vocab

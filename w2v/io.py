@@ -42,11 +42,14 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from . import __version__
 from .config import ENCODING_ERRORS, MAX_BUCKETS, TrainConfig
 from .errors import ArgumentError, ConfigError, FormatError, shown
+from .finite import all_finite, first_non_finite_row  # noqa: F401  (re-exported)
 from .model import OUTPUT_LAYERS, Model
 from .outputs import as_path, atomic_write, output_kind
-from .subwords import Scheme
+from .subwords import NgramVectors, Scheme, word_vectors
+from .vectors import Vectors
 
 __all__ = ["atomic_write", "save", "load", "save_model", "load_model", "info",
            "write_word2vec", "read_word2vec", "detect_format", "FORMATS", "EXTENSIONS"]
@@ -111,7 +114,6 @@ def load(path, format: Optional[str] = None, unicode_errors: str = "strict",
     'model', 'fasttext') is given. ``unicode_errors`` ('strict', 'replace', 'ignore') says how to
     decode words that are not valid UTF-8; ``limit`` reads only the first N words;
     ``mmap`` maps a model file's vectors instead of reading them."""
-    from .vectors import Vectors
 
     _check_options(format, unicode_errors, limit, mmap)
     fmt = format or detect_format(path)
@@ -121,7 +123,6 @@ def load(path, format: Optional[str] = None, unicode_errors: str = "strict",
                                             want=("counts", "input_vectors", "ngram_vectors"))
         matrix, ngrams = arrays["input_vectors"], None
         if "ngram_vectors" in arrays:
-            from .subwords import NgramVectors, word_vectors
             scheme = _subword_scheme(header)
             ngrams = NgramVectors(scheme, arrays["ngram_vectors"])
             if not header["subwords"]["composed"]:
@@ -446,23 +447,6 @@ def _check_finite(matrix: np.ndarray, words, name: str, where=None) -> None:
         raise FormatError(f"{name}: {where(i)} ({words[i]!r}) has a NaN or infinite value")
 
 
-def first_non_finite_row(a: np.ndarray, chunk_rows: int = 65536) -> Optional[int]:
-    """The first row of ``a`` holding a NaN or infinity, or None; in chunks, without a
-    full-size temporary (min/max propagate NaN, so a clean chunk costs two reductions)."""
-    if a.size == 0:
-        return None
-    for s in range(0, a.shape[0], chunk_rows):
-        c = np.asarray(a[s:s + chunk_rows])
-        if not (math.isfinite(float(c.min())) and math.isfinite(float(c.max()))):
-            return s + int(np.flatnonzero(~np.isfinite(c.reshape(len(c), -1)).all(axis=1))[0])
-    return None
-
-
-def all_finite(a: np.ndarray) -> bool:
-    """No NaN or infinity anywhere in ``a`` (see :func:`first_non_finite_row`)."""
-    return first_non_finite_row(a) is None
-
-
 def _check_unique(words: List[str], name: str, where) -> None:
     if len(set(words)) == len(words):
         return
@@ -491,7 +475,6 @@ def _expected_shapes(n: int, dim: int, buckets: int = 0) -> dict:
 
 
 def _subword_scheme(header: dict):
-    from .subwords import Scheme
     sub = header["subwords"]
     return Scheme(sub["minn"], sub["maxn"], sub["buckets"])
 
@@ -554,7 +537,6 @@ def save_model(path, model) -> None:
     }
     if subwords is not None:
         header["subwords"] = subwords
-    from . import __version__
     header["written_by"] = f"w2v {__version__}"
     # offsets depend on the JSON length, which depends on the offsets: iterate to a fixed point
     data_start = _align(_PREFIX.size + 1024)
@@ -855,8 +837,6 @@ def read_fasttext_bin(path, unicode_errors: str = "strict", limit: Optional[int]
     ``get_word_vector``: the mean of its row and its n-gram rows (our scheme is
     fastText's, see :mod:`w2v.subwords`). Quantized (``.ftz``) and supervised models
     are refused with a FormatError, as is a truncated or inconsistent file."""
-    from .subwords import NgramVectors, word_vectors
-    from .vectors import Vectors
 
     name = as_path(path)
     with _open_for_reading(path) as f:
@@ -916,7 +896,6 @@ def read_fasttext_bin(path, unicode_errors: str = "strict", limit: Optional[int]
         raise FormatError(f"{name}: n-gram row {bad} has a NaN or infinite value")
     if maxn == 0 or bucket == 0:          # a model trained without subwords
         return Vectors(words, word_rows, counts=counts[:keep], _validate=False)
-    from .subwords import Scheme
     scheme = Scheme(max(minn, 1), maxn, bucket)
     vectors = word_vectors(scheme, words, word_rows, ngram_rows)
     if _FT_EOS in words:

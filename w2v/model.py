@@ -12,6 +12,8 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 
 from .config import TrainConfig
+from .subwords import NgramVectors, Scheme, word_vectors
+from .vectors import Vectors
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,9 @@ class Model:
         """Query API over the word vectors (most_similar, analogies, ...); with subwords
         it answers words outside the vocabulary from their n-grams."""
         if self._wv is None:
-            from .vectors import Vectors
             if self.ngram_vectors is None:
                 self._wv = Vectors(self.words, self.input_vectors, counts=self.counts)
             else:
-                from .subwords import NgramVectors, Scheme, word_vectors
                 scheme = Scheme.of(self.config)
                 composed = word_vectors(scheme, self.words, self.input_vectors,
                                         self.ngram_vectors)
@@ -115,5 +115,5 @@ class Model:
     def save(self, path, format: Optional[str] = None) -> None:
         """Write the model; ``format`` in {'bin', 'txt', 'model'} or from the extension
         (``.bin`` word2vec binary, ``.txt``/``.vec`` word2vec text, ``.w2v`` our model file)."""
-        from . import io
+        from . import io             # w2v.io builds this module's objects: it imports it
         io.save(path, self, format=format)

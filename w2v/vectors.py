@@ -17,6 +17,7 @@ import numpy as np
 
 from .config import int_argument
 from .errors import ArgumentError, ConfigError, FormatError, UnknownWordError, described
+from .finite import first_non_finite_row
 
 __all__ = ["Vectors", "parse_analogy", "top_k", "pca_2d", "plot_neighbours"]
 
@@ -66,7 +67,6 @@ class Vectors:
             if len(self.index) != len(self.words):
                 dup = next(w for i, w in enumerate(self.words) if self.index[w] != i)
                 raise FormatError(f"Vectors: duplicate word {dup!r}")
-            from .io import first_non_finite_row
             row = first_non_finite_row(matrix)
             if row is not None:
                 raise FormatError(f"Vectors: the vector of {self.words[row]!r} (row {row}) has "
@@ -325,7 +325,7 @@ class Vectors:
     # -- output -----------------------------------------------------------------------------
     def save(self, path, format: Optional[str] = None) -> None:
         """Write to ``path``: 'bin', 'txt' or 'model', by default from the extension."""
-        from . import io
+        from . import io             # w2v.io builds this module's objects: it imports it
         io.save(path, self, format=format)
 
 
@@ -385,7 +385,7 @@ def as_vectors(obj, what: str = "vectors") -> "Vectors":
     if isinstance(obj, Vectors):
         return obj
     if isinstance(obj, (str, bytes, os.PathLike)):
-        from .io import load
+        from .io import load         # w2v.io builds Vectors, so it imports this module
         return load(obj)
     if isinstance(getattr(obj, "wv", None), Vectors):
         return obj.wv
