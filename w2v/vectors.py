@@ -310,6 +310,128 @@ class Vectors:
             mean /= norm
         return words[int(np.argmin(vecs @ mean))]
 
+    # -- gensim's KeyedVectors queries (same names, arguments and results) -------------------
+    def _vector(self, item, what: str) -> np.ndarray:
+        """A word's vector (n-grams included) or a given vector, float32 (D,)."""
+        if isinstance(item, str):
+            return self._vectors([item])[0]
+        v = _as_vector(item, what)
+        if v.shape != (self.dim,):
+            raise ConfigError(f"{what}: a vector must have shape ({self.dim},), got {v.shape}")
+        return v
+
+    def similar_by_vector(self, vector, topn: Optional[int] = 10,
+                          restrict_vocab: Optional[int] = None) -> List[Tuple[str, float]]:
+        """The words nearest to ``vector`` (cosine); :meth:`most_similar` of one vector."""
+        return self.most_similar(positive=[self._vector(vector, "similar_by_vector")],
+                                 topn=topn, restrict_vocab=restrict_vocab)
+
+    def similar_by_word(self, word: str, topn: Optional[int] = 10,
+                        restrict_vocab: Optional[int] = None) -> List[Tuple[str, float]]:
+        """The words nearest to ``word`` (itself excluded)."""
+        return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
+
+    def n_similarity(self, words1: Sequence[str], words2: Sequence[str]) -> float:
+        """Cosine similarity of the mean vectors of two sets of words (gensim: the raw
+        vectors averaged, then normalised)."""
+        words1, words2 = _words(words1, "n_similarity"), _words(words2, "n_similarity")
+        if not words1 or not words2:
+            raise ConfigError("n_similarity: both word lists must be non-empty")
+        a, b = self[words1].mean(axis=0), self[words2].mean(axis=0)
+        return float(_unit(a) @ _unit(b))
+
+    def distances(self, word_or_vector, other_words: Sequence[str] = ()) -> np.ndarray:
+        """Cosine distances (1 - cosine similarity) from a word or vector to ``other_words``,
+        or to every word of the vocabulary in order when none are given."""
+        v = _unit(self._vector(word_or_vector, "distances").astype(np.float64))
+        if len(other_words) == 0:
+            sims = np.asarray(self.unit_matrix @ v.astype(np.float32), dtype=np.float64)
+        else:
+            others = self[_words(other_words, "distances")].astype(np.float64)
+            norms = np.linalg.norm(others, axis=1)
+            sims = (others @ v) / np.where(norms > 0, norms, 1)
+        return (1 - sims).astype(np.float32)
+
+    def closer_than(self, word1: str, word2: str) -> List[str]:
+        """The vocabulary words closer to ``word1`` than ``word2`` is (``word1`` excluded)."""
+        d = self.distances(word1)
+        limit = d[self._indices([word2])[0]] if word2 in self.index else \
+            self.distances(word1, [word2])[0]
+        own = self.index.get(word1)
+        return [self.words[i] for i in np.flatnonzero(d < limit) if i != own]
+
+    def rank(self, word1: str, word2: str) -> int:
+        """``word2``'s rank among ``word1``'s neighbours (1 = nearest)."""
+        return len(self.closer_than(word1, word2)) + 1
+
+    def most_similar_to_given(self, word: str, candidates: Sequence[str]) -> str:
+        """The one of ``candidates`` most similar to ``word``."""
+        candidates = _words(candidates, "most_similar_to_given")
+        if not candidates:
+            raise ConfigError("most_similar_to_given: give at least one candidate")
+        return candidates[int(np.argmin(self.distances(word, candidates)))]
+
+    def get_mean_vector(self, keys, weights=None, pre_normalize: bool = True,
+                        post_normalize: bool = False, ignore_missing: bool = True) -> np.ndarray:
+        """The weighted mean of words (unit vectors if ``pre_normalize``) and given vectors,
+        divided by the sum of |weights|; words without a vector are skipped (or, with
+        ``ignore_missing=False``, an UnknownWordError)."""
+        keys = _as_list(keys, "get_mean_vector")
+        if not keys:
+            raise ConfigError("get_mean_vector: give at least one word or vector")
+        w = np.ones(len(keys)) if weights is None else np.asarray(weights, dtype=np.float64)
+        if w.shape != (len(keys),):
+            raise ConfigError(f"get_mean_vector: {len(keys)} keys but weights of shape {w.shape}")
+        mean = np.zeros(self.dim, dtype=np.float32)
+        total = 0.0
+        for key, weight in zip(keys, w):
+            if isinstance(key, str):
+                v = self.get(key)
+                if v is None:
+                    if not ignore_missing:
+                        raise UnknownWordError([key])
+                    continue
+                if pre_normalize:
+                    v = _unit(v)
+            else:
+                v = self._vector(key, "get_mean_vector")
+            mean += np.float32(weight) * v
+            total += abs(weight)
+        if total > 0:
+            mean = mean / np.float32(total)
+        return _unit(mean).astype(np.float32) if post_normalize else mean
+
+    def relative_cosine_similarity(self, word_a: str, word_b: str, topn: int = 10) -> float:
+        """Leeuwenberg et al.'s relative cosine similarity: sim(a, b) over the summed
+        similarities of a's ``topn`` nearest words."""
+        top = self.similar_by_word(word_a, topn=topn)
+        if not top:
+            raise ConfigError("relative_cosine_similarity: the vocabulary has no other word")
+        return float(self.similarity(word_a, word_b)) / sum(sim for _, sim in top)
+
+    def to_gensim(self):
+        """A gensim ``KeyedVectors`` holding these words, vectors (and counts); needs gensim."""
+        try:
+            from gensim.models import KeyedVectors
+        except ImportError:
+            raise ConfigError("to_gensim needs gensim: pip install gensim") from None
+        kv = KeyedVectors(self.dim, count=0, dtype=np.float32)
+        kv.add_vectors(self.words, np.asarray(self.matrix, dtype=np.float32))
+        if self.counts is not None:
+            kv.expandos["count"] = np.asarray(self.counts, dtype=np.int64).copy()
+        return kv
+
+    @classmethod
+    def from_gensim(cls, kv) -> "Vectors":
+        """Vectors from a gensim ``KeyedVectors`` (a model's ``.wv``); counts if it has them."""
+        words, matrix = getattr(kv, "index_to_key", None), getattr(kv, "vectors", None)
+        if words is None or matrix is None:
+            raise ArgumentError(f"from_gensim: expected gensim KeyedVectors, got {described(kv)}")
+        counts = getattr(kv, "expandos", {}).get("count")
+        if counts is not None and not np.asarray(counts).any():
+            counts = None
+        return cls(list(words), np.asarray(matrix, dtype=np.float32), counts=counts)
+
     def analogy(self, expression: str, topn: int = 10, method: str = "add",
                 restrict_vocab: Optional[int] = None) -> List[Tuple[str, float]]:
         """Solve ``"king - man + woman"`` (any number of terms, spaces optional) with
@@ -363,6 +485,11 @@ def _counts(counts) -> np.ndarray:
     if result.size and result.min() < 0:
         raise ArgumentError("Vectors: counts must not be negative")
     return result
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 else v
 
 
 def _as_vector(item, what: str) -> np.ndarray:
