@@ -47,8 +47,12 @@ def output_format(path: str, fmt: str | None) -> str:
 @click.option("--save-model", type=click.Path(dir_okay=False), default=None,
               help="Also write the full model (all weights, resumable) to this .w2v file.")
 @click.option("--resume", "resume_path", type=click.Path(dir_okay=False), default=None,
-              help="Continue training this .w2v model on CORPUS (its vocabulary and architecture "
-                   "are kept; --iter, --alpha, --min-alpha and --threads apply).")
+              help="Continue training this .w2v model on CORPUS (its architecture and, unless "
+                   "--update-vocab, its vocabulary are kept; --iter, --alpha, --min-alpha and "
+                   "--threads apply).")
+@click.option("--update-vocab", is_flag=True,
+              help="With --resume: words of CORPUS that reach --min-count join the vocabulary "
+                   "(new rows; counts merged, sampling tables rebuilt).")
 @click.option("--cbow/--sg", "cbow", default=not TRAIN.sg, show_default=True,
               help="CBOW (predict the word from its context) or skip-gram.")
 @click.option("--size", "--dim", "size", type=int, default=TRAIN.size, show_default=True,
@@ -142,7 +146,8 @@ def output_format(path: str, fmt: str | None) -> str:
               help="On Ctrl-C or SIGTERM, still write the model trained so far to --output.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @friendly_errors
-def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_interrupt,
+def train(corpus, output, fmt, save_model, resume_path, update_vocab, cbow, quiet,
+          save_on_interrupt,
           cluster, workers, threads_per_worker, sync_words, sync_period, sync_rows, sync_backend,
           sync_rule, **options):
     """Train vectors on CORPUS (a text file, one sentence per line; .gz/.bz2/.xz too; a
@@ -167,6 +172,8 @@ def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_int
                   {"CORPUS": corpus, "--resume": resume_path},
                   may_replace=[("--save-model", "--resume")]
                   + ([("--output", "--resume")] if fmt == "model" else []))
+    if update_vocab and not resume_path:
+        raise ConfigError("--update-vocab: only with --resume (a fresh run builds its vocabulary)")
     if resume_path and options["phrases"]:
         raise ConfigError("--phrases: cannot be combined with --resume (the model's vocabulary "
                           "is kept; join the phrases of the new corpus with `w2v phrases` first)")
@@ -174,7 +181,7 @@ def train(corpus, output, fmt, save_model, resume_path, cbow, quiet, save_on_int
         if resume_path:
             model = resume(resume_path, corpus, epochs=options["epochs"], alpha=options["alpha"],
                            min_alpha=options["min_alpha"], threads=options["threads"],
-                           progress=not quiet)
+                           progress=not quiet, update_vocab=update_vocab)
             config = model.config
         else:
             settings = config.to_dict_for_options()

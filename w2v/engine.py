@@ -73,6 +73,50 @@ def init_model(config: TrainConfig, vocab: Vocab) -> Model:
                  **outputs)
 
 
+def grow_vocab(model: Model, counted: Vocab) -> List[str]:
+    """Add to ``model`` (in place) the words of a new text that reach its min_count and it
+    does not have, and merge the new text's counts (``counted``: every word of the new
+    text with its count, min_count 1). Returns the words added.
+
+    New words get rows as fresh words do (input rows uniform in [-0.5/size, 0.5/size) from
+    a stream seeded by the seed and the old vocabulary size; output rows zero) after the
+    existing ones, which keep their rows. The noise table, subsampling and the Huffman
+    tree follow the merged counts when training resumes. A new tree gives every inner
+    node a new meaning, so with hierarchical softmax the inner-node weights restart from
+    zero (the word vectors are kept)."""
+    config = model.config
+    index = {w: i for i, w in enumerate(model.words)}
+    counts = np.array(model.counts, dtype=np.int64)
+    added, added_counts = [], []
+    for word, count in zip(counted.words, counted.counts):
+        i = index.get(word)
+        if i is not None:
+            counts[i] += count
+        elif count >= config.min_count:
+            added.append(word)
+            added_counts.append(count)
+    model.counts = np.concatenate([counts, np.asarray(added_counts, dtype=np.int64)])
+    if not added:
+        return added
+    V, d = len(model.words), config.size
+    fresh = np.empty((len(added), d), dtype=np.float32)
+    _core.uniform_init(fresh, (config.seed + V) & 0x7FFFFFFFFFFFFFFF)
+    model.input_vectors = np.concatenate([np.asarray(model.input_vectors), fresh])
+    model.words = model.words + added
+    new_v = len(model.words)
+    for layer in OUTPUT_LAYERS:
+        old = getattr(model, layer.name)
+        if old is None:
+            continue
+        if layer.hot_last:        # Huffman nodes: a new tree, new meanings
+            setattr(model, layer.name, np.zeros((max(layer.rows(new_v), 1), d), np.float32))
+        else:
+            grown = np.zeros((layer.rows(new_v) - old.shape[0], d), dtype=np.float32)
+            setattr(model, layer.name, np.concatenate([np.asarray(old), grown]))
+    model._wv = None
+    return added
+
+
 class SamplingTables:
     """Everything the core samples from, built once per run."""
 

@@ -14,7 +14,7 @@ from typing import Callable, Optional, Sequence
 from .config import TrainConfig
 from .corpus import EncodedCorpus, shards
 from .engine import (EpochThreads, Engine, check_ngram_memory, check_vocab, check_weights_finite,
-                     init_model)
+                     grow_vocab, init_model)
 from .errors import (ArgumentError, ConfigError, CorpusError, TrainingInterrupted, W2VError,
                      described)
 from .heap import return_freed_heap
@@ -104,11 +104,14 @@ def train(corpus, *, progress=False, callbacks: Sequence[Callable] = (), cluster
 
 def resume(model, corpus, *, epochs: Optional[int] = None, alpha: Optional[float] = None,
            min_alpha: Optional[float] = None, threads: Optional[int] = None, progress=False,
-           callbacks: Sequence[Callable] = ()) -> Model:
+           callbacks: Sequence[Callable] = (), update_vocab: bool = False) -> Model:
     """Continue training ``model`` (a :class:`Model` or a ``.w2v`` path) on ``corpus``.
 
     The vocabulary, counts and architecture stay those of the model; corpus words
-    outside the vocabulary are skipped. The learning rate decays linearly from
+    outside the vocabulary are skipped, unless ``update_vocab``: then the words of
+    ``corpus`` that reach the model's min_count join the vocabulary with fresh rows,
+    the counts are merged and the sampling tables rebuilt (:func:`w2v.engine.grow_vocab`;
+    with hierarchical softmax the inner-node weights restart, the tree being new). The learning rate decays linearly from
     ``alpha`` to ``min_alpha`` over the new ``epochs`` passes, like a fresh run
     (defaults: the model's own start alpha, ``alpha * 1e-4`` and epochs). The
     model is updated in place (a loaded model's memory map is copy-on-write, so the
@@ -136,6 +139,17 @@ def resume(model, corpus, *, epochs: Optional[int] = None, alpha: Optional[float
         updates["min_alpha"] = min_alpha
     config = TrainConfig.from_options(**dict(model.config.to_dict_for_options(), **updates))
     model.config = config
+    if not isinstance(update_vocab, bool):
+        raise ArgumentError(f"update_vocab: expected True or False, got {described(update_vocab)}")
+    if update_vocab:
+        from .corpus import as_source
+        from .vocab import count_words
+        corpus = as_source(corpus, config.cache_dir)      # read twice: count, then encode
+        counted = count_words(corpus, config, _stage_progress(reporter, lambda s: "counting"))
+        reporter.end_stage()
+        added = grow_vocab(model, counted)
+        model.history.append({"stage": "update_vocab", "added_words": len(added),
+                              "vocab_size": len(model.words)})
     on_progress = _stage_progress(reporter, lambda stage: "encoding corpus")
     encoded = encode_with_vocab(corpus, model.words, config, on_progress)
     reporter.end_stage()

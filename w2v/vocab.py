@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, List, Optional
 
 import numpy as np
@@ -371,6 +371,14 @@ def count_file(path, config: Optional[TrainConfig] = None) -> Vocab:
     """Only the counting pass (for benchmarks and ``w2v info``-style tools)."""
     config = config or TrainConfig()
     return _count(as_source(path), config, None)[1]
+
+
+def count_words(corpus, config: TrainConfig,
+                progress: Optional[Callable[[str, int, int], None]] = None) -> Vocab:
+    """Every word of ``corpus`` with its count (min_count 1, no max_vocab_size pruning),
+    in the vocabulary's order: the counting pass alone (vocabulary growth on resume)."""
+    every = replace(config, min_count=1, max_vocab_size=None)
+    return _count(as_source(corpus, config.cache_dir), every, progress)[1]
 
 
 def encode_with_vocab(corpus, words: List[str], config: TrainConfig,
