@@ -546,9 +546,9 @@ cdef double train_window_sg(const Weights *w, const Inputs *inputs, const Target
 
 
 cdef inline int draw_noise_set(ThreadState *ts, const Tables *t, int negative,
-                               int32_t target, int32_t *out) noexcept nogil:
-    """Fill ``out`` with ``negative`` draws, redrawing any equal to ``target``; returns how
-    many it drew (fewer only when the distribution sits on ``target``)."""
+                               int32_t target) noexcept nogil:
+    """Fill ts.noise with ``negative`` draws, redrawing any equal to ``target``; returns
+    how many it drew (fewer only when the distribution sits on ``target``)."""
     cdef int k = 0, tries
     cdef int32_t n
     while k < negative:
@@ -559,19 +559,20 @@ cdef inline int draw_noise_set(ThreadState *ts, const Tables *t, int negative,
             tries += 1
         if n == target:
             return k           # a distribution concentrated on one word: use fewer
-        out[k] = n
+        ts.noise[k] = n
         k += 1
     return k
 
 
 cdef inline void prefetch_ngrams(const Weights *w, const Tables *t, const int32_t *sentence,
-                                 int next_load, int list_ahead, int start_ahead,
-                                 int n) noexcept nogil:
+                                 int ahead, int window, int n) noexcept nogil:
     """Ask, in three stages, for what the window cache will read: the n-gram rows of the
-    word loaded next (its list was asked for a window ago), the list of the word a window
-    ahead (its start was asked for a window before that), and where the word two windows
-    ahead keeps its list. All are random reads in tables larger than the cache."""
+    word at ``ahead`` (a few positions before it is loaded; its list was asked for a
+    window ago), the list of the word a window further (its start was asked for a window
+    before that), and where the word two windows further keeps its list. All are random
+    reads in tables larger than the cache."""
     cdef int64_t k
+    cdef int next_load = ahead, list_ahead = ahead + window, start_ahead = ahead + 2 * window
     if next_load < n:
         for k in range(t.ngram_starts[sentence[next_load]], t.ngram_starts[sentence[next_load] + 1]):
             prefetch_row(w.ngram_vectors + <Py_ssize_t> t.ngram_rows[k] * w.dim, w.dim)
@@ -665,8 +666,7 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
             while flushed < i - s.window:                    # out of every window from now on
                 cache_flush(w, t, ts, flushed)
                 flushed += 1
-            prefetch_ngrams(w, t, ts.sentence, i + s.window + 4, i + 2 * s.window + 4,
-                            i + 3 * s.window + 4, n)
+            prefetch_ngrams(w, t, ts.sentence, i + s.window + 4, s.window, n)
             while loaded < n and loaded <= i + s.window:     # every context this centre may use
                 cache_load(w, t, ts, loaded)
                 loaded += 1
@@ -685,7 +685,7 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
                 if j == i:
                     continue
                 if s.negative > 0:
-                    n_noise = draw_noise_set(ts, t, s.negative, centre, ts.noise)
+                    n_noise = draw_noise_set(ts, t, s.negative, centre)
                 output_targets(w, t, centre, ts.noise, n_noise, s.hs, &ts.targets)
                 inputs_reset(&ts.inputs)
                 word_inputs(w, t, ts, j, &ts.inputs)
@@ -700,7 +700,7 @@ cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, T
         if n_ctx == 0:
             continue
         if s.negative > 0:
-            n_noise = draw_noise_set(ts, t, s.negative, centre, ts.noise)
+            n_noise = draw_noise_set(ts, t, s.negative, centre)
         output_targets(w, t, centre, ts.noise, n_noise, s.hs, &ts.targets)
         if s.sg:            # batched skip-gram: the whole window in one step
             ts.loss += train_window_sg(w, &ts.inputs, &ts.targets, alpha, ts, s.compute_loss)

@@ -63,14 +63,19 @@ def init_model(config: TrainConfig, vocab: Vocab) -> Model:
     V, d = len(vocab), config.size
     input_vectors = np.empty((V, d), dtype=np.float32)
     _core.uniform_init(input_vectors, config.seed)
-    outputs = {layer.name: np.zeros((max(layer.rows(V), 1), d), dtype=np.float32)
-               if layer.used(config) else None for layer in OUTPUT_LAYERS}
+    outputs = {layer.name: _zero_rows(layer, V, d) if layer.used(config) else None
+               for layer in OUTPUT_LAYERS}
     ngram_vectors = None
     if config.uses_subwords:          # like fastText, n-gram rows start random as word rows do
         ngram_vectors = np.empty((config.buckets, d), dtype=np.float32)
         _core.uniform_init(ngram_vectors, config.seed ^ NGRAM_SEED)
     return Model(config, vocab.words, vocab.counts, input_vectors, ngram_vectors=ngram_vectors,
                  **outputs)
+
+
+def _zero_rows(layer, V: int, d: int) -> np.ndarray:
+    """A fresh output layer for ``V`` words: zeros (at least one row, for the core)."""
+    return np.zeros((max(layer.rows(V), 1), d), dtype=np.float32)
 
 
 def grow_vocab(model: Model, counted: Vocab) -> List[str]:
@@ -108,11 +113,11 @@ def grow_vocab(model: Model, counted: Vocab) -> List[str]:
         old = getattr(model, layer.name)
         if old is None:
             continue
-        if layer.hot_last:        # Huffman nodes: a new tree, new meanings
-            setattr(model, layer.name, np.zeros((max(layer.rows(new_v), 1), d), np.float32))
-        else:
+        if layer.per_word:        # the new words' rows after the old ones
             grown = np.zeros((layer.rows(new_v) - old.shape[0], d), dtype=np.float32)
             setattr(model, layer.name, np.concatenate([np.asarray(old), grown]))
+        else:                     # tree nodes: a new tree gives them new meanings
+            setattr(model, layer.name, _zero_rows(layer, new_v, d))
     model._wv = None
     return added
 

@@ -844,9 +844,10 @@ def read_fasttext_bin(path, unicode_errors: str = "strict", limit: Optional[int]
         data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
     matrix = None
     try:
-        pos = len(FASTTEXT_MAGIC)
-        if data[:pos] != FASTTEXT_MAGIC:
-            raise FormatError(f"{name}: not a fastText model (format version 12)")
+        head = _fasttext_header(data[:len(FASTTEXT_MAGIC) + _FT_ARGS.size + _FT_DICT.size], name)
+        dim, n_words, bucket, minn, maxn = (head[k] for k in ("dim", "words", "buckets", "minn",
+                                                               "maxn"))
+        pos = len(FASTTEXT_MAGIC) + _FT_ARGS.size + _FT_DICT.size
 
         def take(st: struct.Struct, what: str):
             nonlocal pos
@@ -856,10 +857,6 @@ def read_fasttext_bin(path, unicode_errors: str = "strict", limit: Optional[int]
             pos += st.size
             return values
 
-        head = _fasttext_header(data[:pos + _FT_ARGS.size + _FT_DICT.size], name)
-        dim, n_words, bucket, minn, maxn = (head[k] for k in ("dim", "words", "buckets", "minn",
-                                                               "maxn"))
-        pos += _FT_ARGS.size + _FT_DICT.size
         raw_words, counts = [], np.empty(n_words, dtype=np.int64)
         entry = struct.Struct("<qb")
         for i in range(n_words):
@@ -894,7 +891,7 @@ def read_fasttext_bin(path, unicode_errors: str = "strict", limit: Optional[int]
     bad = first_non_finite_row(ngram_rows)
     if bad is not None:
         raise FormatError(f"{name}: n-gram row {bad} has a NaN or infinite value")
-    if maxn == 0 or bucket == 0:          # a model trained without subwords
+    if bucket == 0:                       # a model trained without subwords
         return Vectors(words, word_rows, counts=counts[:keep], _validate=False)
     scheme = Scheme(max(minn, 1), maxn, bucket)
     vectors = word_vectors(scheme, words, word_rows, ngram_rows)

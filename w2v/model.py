@@ -20,18 +20,22 @@ from .vectors import Vectors
 class OutputLayer:
     """One output layer's weight matrix: its name (the :class:`Model` attribute and
     the model-file block), whether a config trains it, its rows for a vocabulary of
-    ``V`` words, and whether its most-written rows are its last ones (the Huffman
+    ``V`` words, whether they are one per word in vocabulary order (a grown vocabulary
+    keeps them; otherwise they are the Huffman tree's nodes, which a new tree
+    renumbers), and whether its most-written rows are its last ones (the Huffman
     root), which the cluster's row sync needs. The compiled core takes the layers'
     matrices in this order after the input vectors."""
     name: str
     used: Callable[[TrainConfig], bool]
     rows: Callable[[int], int]
+    per_word: bool = True
     hot_last: bool = False
 
 
 OUTPUT_LAYERS = (
     OutputLayer("output_ns", lambda c: c.negative > 0, lambda v: v),
-    OutputLayer("output_hs", lambda c: c.hs, lambda v: max(v - 1, 0), hot_last=True),
+    OutputLayer("output_hs", lambda c: c.hs, lambda v: max(v - 1, 0), per_word=False,
+                hot_last=True),
 )
 
 

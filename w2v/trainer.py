@@ -111,11 +111,11 @@ def resume(model, corpus, *, epochs: Optional[int] = None, alpha: Optional[float
     outside the vocabulary are skipped, unless ``update_vocab``: then the words of
     ``corpus`` that reach the model's min_count join the vocabulary with fresh rows,
     the counts are merged and the sampling tables rebuilt (:func:`w2v.engine.grow_vocab`;
-    with hierarchical softmax the inner-node weights restart, the tree being new). The learning rate decays linearly from
-    ``alpha`` to ``min_alpha`` over the new ``epochs`` passes, like a fresh run
-    (defaults: the model's own start alpha, ``alpha * 1e-4`` and epochs). The
-    model is updated in place (a loaded model's memory map is copy-on-write, so the
-    file is never modified) and returned.
+    with hierarchical softmax the inner-node weights restart, the tree being new). The
+    learning rate decays linearly from ``alpha`` to ``min_alpha`` over the new
+    ``epochs`` passes, like a fresh run (defaults: the model's own start alpha,
+    ``alpha * 1e-4`` and epochs). The model is updated in place (a loaded model's
+    memory map is copy-on-write, so the file is never modified) and returned.
     """
     from .io import load_model
     from .vocab import encode_with_vocab

@@ -177,19 +177,26 @@ class Vectors:
                 rows.append(i)
                 vecs.append(self.unit_matrix[i])
             else:
-                v = _as_vector(item, what) if not isinstance(item, str) else \
-                    self._ngram_vector(item)
+                v = self._query_vector(item, what)
                 if v is None:
                     unknown.append(item)
                     continue
-                if v.shape != (self.dim,):
-                    raise ConfigError(f"{what}: a query vector must have shape ({self.dim},), "
-                                      f"got {v.shape}")
                 norm = float(np.linalg.norm(v))
                 vecs.append(v / norm if norm > 0 else v)
         if unknown:
             raise UnknownWordError(unknown)
         return vecs, rows
+
+    def _query_vector(self, item, what: str) -> Optional[np.ndarray]:
+        """A word outside the vocabulary built from its n-grams (None if it has none), or
+        a given vector, checked to be real, finite and of the vectors' dimension."""
+        if isinstance(item, str):
+            return self._ngram_vector(item)
+        v = _as_vector(item, what)
+        if v.shape != (self.dim,):
+            raise ConfigError(f"{what}: a query vector must have shape ({self.dim},), "
+                              f"got {v.shape}")
+        return v
 
     def _unit_rows(self, words: List[str]) -> Tuple[np.ndarray, List[Optional[int]]]:
         """Unit vectors of ``words`` (n, D) and each one's row (None for a word built from
@@ -315,10 +322,7 @@ class Vectors:
         """A word's vector (n-grams included) or a given vector, float32 (D,)."""
         if isinstance(item, str):
             return self._vectors([item])[0]
-        v = _as_vector(item, what)
-        if v.shape != (self.dim,):
-            raise ConfigError(f"{what}: a vector must have shape ({self.dim},), got {v.shape}")
-        return v
+        return self._query_vector(item, what)
 
     def similar_by_vector(self, vector, topn: Optional[int] = 10,
                           restrict_vocab: Optional[int] = None) -> List[Tuple[str, float]]:
