@@ -8,6 +8,10 @@ spread of the per-pair ratios. A core change should leave the ratio within that
 spread:
 
     python bench/ab_speed.py --a /tmp/before --b . --tokens 4e6 --repeat 3
+
+A "tree" may also be an installed package's site-packages (a wheel), and
+``--a-env``/``--b-env`` set environment variables for one side, e.g.
+``--b-env W2V_ISA=avx2`` to time one level of the dispatched core.
 """
 from __future__ import annotations
 
@@ -28,8 +32,8 @@ RUN = ("import json, sys, w2v; m = w2v.train(sys.argv[1], epochs=1, seed=1, thre
        "print(json.dumps({'words_per_sec': r['words_per_sec'], 'where': w2v.__file__}))")
 
 
-def run(tree: str, corpus: str, threads: int, mode: str, extra: dict) -> float:
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
+def run(tree: str, corpus: str, threads: int, mode: str, extra: dict, env_extra: dict) -> float:
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(tree), **env_extra)
     out = subprocess.run([sys.executable, "-c", RUN, corpus, str(threads),
                           json.dumps({**MODES[mode], **extra})],
                          capture_output=True, text=True, env=env, cwd=os.path.abspath(tree), check=True)
@@ -49,7 +53,11 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--extra", default="{}", help='more w2v.train options as JSON, e.g. '
                     '\'{"subwords": [3, 6]}\' (both trees must accept them)')
+    ap.add_argument("--a-env", default="", help="KEY=VALUE[,KEY=VALUE] for the A runs")
+    ap.add_argument("--b-env", default="", help="KEY=VALUE[,KEY=VALUE] for the B runs")
     args = ap.parse_args(argv)
+    a_env, b_env = (dict(kv.split("=", 1) for kv in spec.split(",") if kv)
+                    for spec in (args.a_env, args.b_env))
     from bench import prepare_corpus
     corpus = str(prepare_corpus(None, tokens=int(float(args.tokens))).path)
     print("| mode | A words/s (median) | B words/s (median) | B/A | per-pair B/A range |")
@@ -57,8 +65,8 @@ def main(argv=None) -> int:
     for mode in args.modes.split(","):
         a, b = [], []
         for _ in range(args.repeat):
-            a.append(run(args.a, corpus, args.threads, mode, json.loads(args.extra)))
-            b.append(run(args.b, corpus, args.threads, mode, json.loads(args.extra)))
+            a.append(run(args.a, corpus, args.threads, mode, json.loads(args.extra), a_env))
+            b.append(run(args.b, corpus, args.threads, mode, json.loads(args.extra), b_env))
         ratios = [y / x for x, y in zip(a, b)]
         print(f"| {mode} | {statistics.median(a) / 1e6:.3f} M | {statistics.median(b) / 1e6:.3f} M | "
               f"{statistics.median(b) / statistics.median(a):.3f} | {min(ratios):.3f}-{max(ratios):.3f} |",

@@ -189,11 +189,20 @@ def convert(source, target, fmt, limit, unicode_errors):
 
 
 @click.command()
-@model_option
+@click.option("-m", "--model", "model", metavar="FILE",
+              help="Vectors or model file (.bin, .txt, .vec, .w2v; detected).")
+@click.option("--build", "build", is_flag=True,
+              help="Instead: which build of the compiled core this CPU runs, and why.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @friendly_errors
-def info(model, as_json):
-    """Vocabulary size, dimension, format and (for model files) the training settings."""
+def info(model, build, as_json):
+    """Vocabulary size, dimension, format and (for model files) the training settings;
+    with --build, the instruction-set level of the training core in use."""
+    if build:
+        _build_info(as_json)
+        return
+    if model is None:
+        raise click.UsageError("Missing option '-m' / '--model' (or give --build).")
     data = io.info(model)
     if as_json:
         _json(_clean(data))
@@ -218,6 +227,27 @@ def info(model, as_json):
         losses = data.get("epoch_losses") or []
         if losses:
             click.echo(f"epoch loss:  {' '.join(f'{x:.4f}' for x in losses)}")
+
+
+def _build_info(as_json: bool) -> None:
+    from .. import isa
+    data = isa.build_info()
+    if as_json:
+        _json(data)
+        return
+    click.echo(f"core:        {data['selected']}: {data['about']}"
+               + (f", forced by {isa.ENV}={data['forced']}" if data["forced"] else ""))
+    click.echo(f"file:        {data['core']}")
+    click.echo(f"flags:       {' '.join(data['flags']) or '(compiler defaults)'}")
+    click.echo(f"built:       {', '.join(data['built'])}")
+    click.echo(f"runs here:   {', '.join(data['runnable'])}")
+    features = data["cpu_features"]
+    if features:
+        click.echo(f"cpu ({data['machine']}): "
+                   + " ".join(name for name, ok in features.items() if ok)
+                   + "".join(f" -{name}" for name, ok in features.items() if not ok))
+    else:
+        click.echo(f"cpu:         {data['machine']} (one build; no dispatch here)")
 
 
 @click.command()

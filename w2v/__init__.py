@@ -11,17 +11,21 @@ Quick use::
 Heavy modules (the compiled core) are imported on first use, so ``import w2v``
 stays cheap for query-only scripts.
 """
+from . import isa as _isa
 from .config import TrainConfig
-from .errors import (ArgumentError, ClusterError, ConfigError, CorpusError, FormatError,
-                     OutputError, TrainingDiverged, TrainingInterrupted, UnknownWordError,
-                     W2VError)
+from .errors import (ArgumentError, BuildError, ClusterError, ConfigError, CorpusError,
+                     FormatError, OutputError, TrainingDiverged, TrainingInterrupted,
+                     UnknownWordError, W2VError)
+
+# ``w2v._core`` resolves to the build of the core this CPU runs best (w2v/isa.py).
+_isa.install()
 
 __version__ = "0.1.0"
 
 __all__ = ["train", "resume", "load", "load_model", "find_phrases", "Phrases", "word_classes",
            "TrainConfig", "W2VError", "ConfigError", "ArgumentError", "OutputError",
            "CorpusError", "FormatError", "UnknownWordError", "TrainingInterrupted",
-           "TrainingDiverged", "ClusterError",
+           "TrainingDiverged", "ClusterError", "BuildError",
            "__version__"]
 
 
@@ -65,8 +69,8 @@ def word_classes(vectors, k, **options):
 
 #: Submodules reachable as ``w2v.NAME`` without importing them first.
 _SUBMODULES = ("classes", "cluster", "config", "corpus", "demo", "errors", "evaluate", "io",
-               "model", "outputs", "phrases", "progress", "rowsync", "tables", "trainer", "vectors",
-               "vocab")
+               "isa", "model", "outputs", "phrases", "progress", "rowsync", "tables", "trainer",
+               "vectors", "vocab")
 
 
 def __getattr__(name):

@@ -78,3 +78,8 @@ class TrainingDiverged(W2VError):
 
 class ClusterError(W2VError):
     """A cluster run failed: a worker died or raised, or the cluster cannot host the run."""
+
+
+class BuildError(W2VError, ImportError):
+    """The compiled core cannot be loaded here: it is not built, or ``W2V_ISA`` forces
+    a build this CPU cannot run (see :mod:`w2v.isa`); an ``ImportError`` too."""
