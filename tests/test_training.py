@@ -215,7 +215,7 @@ def test_staged_hot_nodes_add_up_to_the_plain_updates(planted_small, sg):
     doubled an update, or read a stale row, would move the vectors far more."""
     cfg = TrainConfig.from_options(sg=sg, hs=True, negative=0, size=16, min_count=1, threads=2)
     v, enc = vocab.build(planted_small, cfg)
-    tabs = engine.SamplingTables(v.counts, cfg)
+    tabs = engine.WordTables(v.counts, cfg)
     results = {}
     start = (np.random.default_rng(0).random((len(v) - 1, 16)) * 0.1).astype(np.float32)
     for name, staging in (("plain", dict(hot_nodes=0)),

@@ -61,7 +61,7 @@ cdef struct Weights:
     float hot_share           # fraction of a thread's staged change added at a sync (1/threads)
     int hot_sync_every        # centre words between syncs
 
-cdef struct Tables:
+cdef struct WordTables:
     const uint32_t *keep_threshold    # NULL: no subsampling
     const uint32_t *noise_table       # (V, 2): [threshold, alias] per bucket, one cache line
     int64_t vocab_size

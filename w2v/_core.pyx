@@ -248,7 +248,7 @@ def vose_alias(double[::1] scaled, double[::1] prob, int32_t[::1] alias):
     # whatever is left is 1 up to rounding: it always yields itself
 
 
-cdef inline int32_t draw_noise(ThreadState *ts, const Tables *t) noexcept nogil:
+cdef inline int32_t draw_noise(ThreadState *ts, const WordTables *t) noexcept nogil:
     """One draw from the alias table: a uniform bucket, then itself or its alias."""
     cdef uint64_t r = next_random(&ts.rng)
     cdef int64_t bucket = <int64_t> (((r >> 32) * <uint64_t> t.vocab_size) >> 32)
@@ -270,7 +270,7 @@ cdef inline void inputs_reset(Inputs *out) noexcept nogil:
     out.starts[0] = 0
 
 
-cdef inline void input_rows(const Weights *w, const Tables *t, int32_t word,
+cdef inline void input_rows(const Weights *w, const WordTables *t, int32_t word,
                             Inputs *out) noexcept nogil:
     """Append ``word``'s input rows: its own, then (with subwords) its n-grams'."""
     cdef int n = out.starts[out.n_words]
@@ -322,7 +322,7 @@ cdef inline float *hs_row(const Weights *w, int32_t node) noexcept nogil:
 # an output layer means one function here, its rows in Weights, and a line in
 # output_targets. Rows are prefetched as they are listed: they are random reads.
 
-cdef inline void hs_targets(const Weights *w, const Tables *t, int32_t word,
+cdef inline void hs_targets(const Weights *w, const WordTables *t, int32_t word,
                             Targets *out) noexcept nogil:
     """Hierarchical softmax: the inner nodes on ``word``'s Huffman path from the root,
     label 1 - code. Each packed step is (previous node - node) * 2 + code (see
@@ -360,7 +360,7 @@ cdef inline int max_targets(int negative) noexcept nogil:
     return MAX_CODE_LENGTH + 1 + negative
 
 
-cdef inline void output_targets(const Weights *w, const Tables *t, int32_t word,
+cdef inline void output_targets(const Weights *w, const WordTables *t, int32_t word,
                                 const int32_t *noise, int n_noise, int use_hs,
                                 Targets *out) noexcept nogil:
     """Every enabled output layer's pairs for ``word``, hierarchical softmax first."""
@@ -545,7 +545,7 @@ cdef double train_window_sg(const Weights *w, const Inputs *inputs, const Target
     return loss
 
 
-cdef inline int draw_noise_set(ThreadState *ts, const Tables *t, int negative,
+cdef inline int draw_noise_set(ThreadState *ts, const WordTables *t, int negative,
                                int32_t target) noexcept nogil:
     """Fill ts.noise with ``negative`` draws, redrawing any equal to ``target``; returns
     how many it drew (fewer only when the distribution sits on ``target``)."""
@@ -564,7 +564,7 @@ cdef inline int draw_noise_set(ThreadState *ts, const Tables *t, int negative,
     return k
 
 
-cdef inline void prefetch_ngrams(const Weights *w, const Tables *t, const int32_t *sentence,
+cdef inline void prefetch_ngrams(const Weights *w, const WordTables *t, const int32_t *sentence,
                                  int ahead, int window, int n) noexcept nogil:
     """Ask, in three stages, for what the window cache will read: the n-gram rows of the
     word at ``ahead`` (a few positions before it is loaded; its list was asked for a
@@ -601,7 +601,7 @@ cdef inline float *cache_slot(ThreadState *ts, int position, Py_ssize_t dim) noe
     return ts.cache + <Py_ssize_t> (position % ts.cache_slots) * 2 * dim
 
 
-cdef void cache_load(const Weights *w, const Tables *t, ThreadState *ts,
+cdef void cache_load(const Weights *w, const WordTables *t, ThreadState *ts,
                      int position) noexcept nogil:
     """Compose the vector of the word at ``position`` into its slot (and keep a copy)."""
     cdef Py_ssize_t dim = w.dim
@@ -615,7 +615,7 @@ cdef void cache_load(const Weights *w, const Tables *t, ThreadState *ts,
     memcpy(vec + dim, vec, dim * sizeof(float))
 
 
-cdef void cache_flush(const Weights *w, const Tables *t, ThreadState *ts,
+cdef void cache_flush(const Weights *w, const WordTables *t, ThreadState *ts,
                       int position) noexcept nogil:
     """Add the position's change since cache_load to each of its word's rows."""
     cdef Py_ssize_t dim = w.dim, i
@@ -633,7 +633,7 @@ cdef void cache_flush(const Weights *w, const Tables *t, ThreadState *ts,
             row[i] += change[i]
 
 
-cdef inline void word_inputs(const Weights *w, const Tables *t, ThreadState *ts, int position,
+cdef inline void word_inputs(const Weights *w, const WordTables *t, ThreadState *ts, int position,
                              Inputs *out) noexcept nogil:
     """Append the input rows of the word at sentence ``position``: its row, or with
     subwords its cached vector (standing for its row and n-gram rows)."""
@@ -647,7 +647,7 @@ cdef inline void word_inputs(const Weights *w, const Tables *t, ThreadState *ts,
         input_rows(w, t, ts.sentence[position], out)
 
 
-cdef void train_sentence(const Weights *w, const Tables *t, const Settings *s, ThreadState *ts,
+cdef void train_sentence(const Weights *w, const WordTables *t, const Settings *s, ThreadState *ts,
                          int n) noexcept nogil:
     """All examples of one (subsampled) sentence ``ts.sentence[:n]``."""
     cdef int i, j, lo, hi, span, n_ctx, n_noise = 0, loaded = 0, flushed = 0
@@ -732,7 +732,7 @@ cdef inline void publish(const Settings *s, const Shared *sh, ThreadState *ts) n
     atomic_store_double(slot + STAT_WORDS, <double> ts.words_total)
 
 
-cdef int run_shard(const Weights *w, const Tables *t, const Settings *s, const Corpus *c,
+cdef int run_shard(const Weights *w, const WordTables *t, const Settings *s, const Corpus *c,
                    const Shared *sh, ThreadState *ts, int64_t first, int64_t last,
                    bint first_block, bint last_block) noexcept nogil:
     """Train on sentences [first, last). Returns 1 if stopped early, else 0.
@@ -811,7 +811,7 @@ cdef class Trainer:
     thread runs. The arrays are validated once, on construction."""
 
     cdef Weights weights
-    cdef Tables tables
+    cdef WordTables tables
     cdef Settings settings
     cdef Corpus corpus
     cdef Shared shared
@@ -825,7 +825,7 @@ cdef class Trainer:
         """``weights``: the matrices by name (``input_vectors``, ``ngram_vectors``,
         ``output_ns``, ``output_hs``; None for one that is off: :attr:`w2v.model.Model.weights`);
         ``tables``: the sampling tables (``.keep``, ``.noise``, ``.paths``, ``.path_starts``,
-        ``.ngram_starts``, ``.ngram_rows``; :class:`w2v.engine.SamplingTables`); ``corpus``: ``.units``
+        ``.ngram_starts``, ``.ngram_rows``; :class:`w2v.engine.WordTables`); ``corpus``: ``.units``
         and ``.sentence_starts`` (:class:`w2v.corpus.EncodedCorpus`); ``shared``:
         (words_done, stop, stats), the arrays every thread writes; ``settings``: the
         keys of :data:`SETTINGS` (the last four optional)."""
@@ -1029,7 +1029,7 @@ cdef void *_contig(object arr, object dtype, str name) except NULL:
     return <void *> a.data
 
 
-cdef int _set_paths(Tables *t, hs_paths, hs_path_starts, int64_t vocab_size) except -1:
+cdef int _set_paths(WordTables *t, hs_paths, hs_path_starts, int64_t vocab_size) except -1:
     """Point ``t`` at packed Huffman paths after checking their shape."""
     if hs_path_starts.shape[0] != vocab_size + 1:
         raise ValueError("hs_path_starts must have one entry per word plus the end")
@@ -1041,7 +1041,7 @@ cdef int _set_paths(Tables *t, hs_paths, hs_path_starts, int64_t vocab_size) exc
     return 0
 
 
-cdef int _set_ngrams(Tables *t, ngram_starts, ngram_rows, int64_t vocab_size,
+cdef int _set_ngrams(WordTables *t, ngram_starts, ngram_rows, int64_t vocab_size,
                      int64_t n_buckets) except -1:
     """Point ``t`` at every word's n-gram rows (CSR) after checking them; returns the
     most n-grams of one word."""
@@ -1071,16 +1071,16 @@ cdef enum:
 cdef double _run_kernel(int kernel, input_vectors, output_ns, output_hs, hs_paths,
                         hs_path_starts, inputs, int target, noise, bint use_hs, bint cbow_mean,
                         float alpha, bint compute_loss, subwords) except? -1.0:
-    """Point a Weights/Tables at the arrays, check the ids, list the example's input
+    """Point a Weights/WordTables at the arrays, check the ids, list the example's input
     rows and targets as the worker does, and apply one kernel in place."""
     cdef Weights w
-    cdef Tables t
+    cdef WordTables t
     cdef ThreadState ts
     cdef Py_ssize_t dim = input_vectors.shape[1], k
     cdef int64_t V = input_vectors.shape[0]
     cdef int max_word_rows = 1
     cdef double loss
-    memset(&t, 0, sizeof(Tables))
+    memset(&t, 0, sizeof(WordTables))
     memset(&w, 0, sizeof(Weights))
     memset(&ts, 0, sizeof(ThreadState))
     no_staging(&w)
@@ -1147,8 +1147,8 @@ def py_train_window_sg(input_vectors, output_ns, output_hs, hs_paths, hs_path_st
 def py_draw_noise(noise_table, uint64_t rng_state, Py_ssize_t n):
     """``n`` draws from a packed alias table with the core's sampler (tests only)."""
     cdef ThreadState ts
-    cdef Tables t
-    memset(&t, 0, sizeof(Tables))
+    cdef WordTables t
+    memset(&t, 0, sizeof(WordTables))
     t.vocab_size = noise_table.shape[0]
     t.noise_table = _word_table(noise_table, t.vocab_size, 2, "noise_table", False)
     ts.rng = rng_state
@@ -1190,9 +1190,9 @@ def py_huffman_paths(hs_paths, hs_path_starts, int64_t vocab_size):
     """Every word's Huffman path as the core unpacks it, flat and in word order:
     ``(nodes int32, codes uint8)``, the layout of ``tables.HuffmanCodes`` (tests only).
     The kernels see row pointers; over a one-column output_hs, a row's offset is its node."""
-    cdef Tables t
+    cdef WordTables t
     cdef Weights w
-    memset(&t, 0, sizeof(Tables))
+    memset(&t, 0, sizeof(WordTables))
     memset(&w, 0, sizeof(Weights))
     _set_paths(&t, hs_paths, hs_path_starts, vocab_size)
     node_ids = np.zeros((t.hs_n_nodes, 1), dtype=np.float32)

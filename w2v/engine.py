@@ -122,8 +122,9 @@ def grow_vocab(model: Model, counted: Vocab) -> List[str]:
     return added
 
 
-class SamplingTables:
-    """Everything the core samples from, built once per run."""
+class WordTables:
+    """The per-word lookup tables the core reads (its ``WordTables`` struct), built once
+    per run: subsampling keep thresholds, the noise alias table, Huffman paths, n-gram rows."""
 
     def __init__(self, counts: np.ndarray, config: TrainConfig, words=None):
         """``words`` (the vocabulary) is needed when ``config`` has subwords on: every
@@ -170,7 +171,7 @@ class Engine:
         self.words_done = np.zeros(1, dtype=np.int64)    # published with atomic adds
         self.stop = np.zeros(1, dtype=np.int32)          # any thread stops within a sentence
         self.stats = np.zeros(self.n_threads * _core.STATS_LAYOUT["stride"], dtype=np.float64)
-        t = SamplingTables(model.counts, config, model.words)
+        t = WordTables(model.counts, config, model.words)
         self.core = _core.Trainer(
             model.weights, t, encoded,
             (self.words_done, self.stop, self.stats),
