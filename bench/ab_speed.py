@@ -11,7 +11,10 @@ spread:
 
 A "tree" may also be an installed package's site-packages (a wheel), and
 ``--a-env``/``--b-env`` set environment variables for one side, e.g.
-``--b-env W2V_ISA=avx2`` to time one level of the dispatched core.
+``--b-env W2V_ISA=avx2`` to time one level of the dispatched core. The "best"
+columns are each side's fastest run: on a shared machine interference only ever
+slows a run down, so best-of-N is the steadier comparison of two builds; ``--pin``
+runs every child on the given CPUs (``taskset``).
 """
 from __future__ import annotations
 
@@ -32,10 +35,11 @@ RUN = ("import json, sys, w2v; m = w2v.train(sys.argv[1], epochs=1, seed=1, thre
        "print(json.dumps({'words_per_sec': r['words_per_sec'], 'where': w2v.__file__}))")
 
 
-def run(tree: str, corpus: str, threads: int, mode: str, extra: dict, env_extra: dict) -> float:
+def run(tree: str, corpus: str, threads: int, mode: str, extra: dict, env_extra: dict,
+        pin: str = "") -> float:
     env = dict(os.environ, PYTHONPATH=os.path.abspath(tree), **env_extra)
-    out = subprocess.run([sys.executable, "-c", RUN, corpus, str(threads),
-                          json.dumps({**MODES[mode], **extra})],
+    command = [sys.executable, "-c", RUN, corpus, str(threads), json.dumps({**MODES[mode], **extra})]
+    out = subprocess.run((["taskset", "-c", pin] if pin else []) + command,
                          capture_output=True, text=True, env=env, cwd=os.path.abspath(tree), check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     if not r["where"].startswith(os.path.abspath(tree)):
@@ -55,21 +59,24 @@ def main(argv=None) -> int:
                     '\'{"subwords": [3, 6]}\' (both trees must accept them)')
     ap.add_argument("--a-env", default="", help="KEY=VALUE[,KEY=VALUE] for the A runs")
     ap.add_argument("--b-env", default="", help="KEY=VALUE[,KEY=VALUE] for the B runs")
+    ap.add_argument("--pin", default="", help="run every child on these CPUs, e.g. 1 or 0,1")
     args = ap.parse_args(argv)
     a_env, b_env = (dict(kv.split("=", 1) for kv in spec.split(",") if kv)
                     for spec in (args.a_env, args.b_env))
     from bench import prepare_corpus
     corpus = str(prepare_corpus(None, tokens=int(float(args.tokens))).path)
-    print("| mode | A words/s (median) | B words/s (median) | B/A | per-pair B/A range |")
-    print("|---|---|---|---|---|")
+    print("| mode | A words/s (median) | B words/s (median) | B/A | per-pair B/A range "
+          "| A best | B best | B/A best |")
+    print("|---|---|---|---|---|---|---|---|")
     for mode in args.modes.split(","):
         a, b = [], []
         for _ in range(args.repeat):
-            a.append(run(args.a, corpus, args.threads, mode, json.loads(args.extra), a_env))
-            b.append(run(args.b, corpus, args.threads, mode, json.loads(args.extra), b_env))
+            a.append(run(args.a, corpus, args.threads, mode, json.loads(args.extra), a_env, args.pin))
+            b.append(run(args.b, corpus, args.threads, mode, json.loads(args.extra), b_env, args.pin))
         ratios = [y / x for x, y in zip(a, b)]
         print(f"| {mode} | {statistics.median(a) / 1e6:.3f} M | {statistics.median(b) / 1e6:.3f} M | "
-              f"{statistics.median(b) / statistics.median(a):.3f} | {min(ratios):.3f}-{max(ratios):.3f} |",
+              f"{statistics.median(b) / statistics.median(a):.3f} | {min(ratios):.3f}-{max(ratios):.3f} | "
+              f"{max(a) / 1e6:.3f} M | {max(b) / 1e6:.3f} M | {max(b) / max(a):.3f} |",
               flush=True)
     return 0
 
