@@ -39,9 +39,8 @@ def _flag(name):
 
 
 isa = _isa_levels()
-debug, native, portable = _flag("W2V_DEBUG"), _flag("W2V_NATIVE"), _flag("W2V_PORTABLE")
+debug = _flag("W2V_DEBUG")
 msvc = sys.platform == "win32"
-x86 = platform.machine().lower() in ("x86_64", "amd64")
 
 if msvc:
     common_args = ["/O2"]
@@ -52,14 +51,7 @@ else:
     # IEEE infinities/NaN semantics (-fno-finite-math-only) so checks still work.
     common_args = ["-O3", "-ffast-math", "-fno-finite-math-only", "-funroll-loops"]
 
-if native and not msvc:
-    core_levels = [isa.NATIVE]
-elif msvc or not x86:
-    core_levels = [isa.GENERIC]
-elif debug or portable:
-    core_levels = [isa.X86_LEVELS[-1]]
-else:
-    core_levels = list(isa.X86_LEVELS)
+core_levels = isa.levels_to_build(platform.machine(), msvc, os.environ)
 other_args = common_args + list(core_levels[-1].flags)     # the least demanding level
 
 directives = {

@@ -165,3 +165,16 @@ def test_import_w2v_loads_no_core():
     assert run.returncode == 0, run.stderr
     assert os.path.samefile(run.stdout.strip(), isa.core_file(isa.select().name))
     assert w2v.BuildError is BuildError
+
+
+def test_which_levels_setup_builds():
+    names = lambda machine, msvc=False, **env: [lv.name for lv in isa.levels_to_build(machine, msvc, env)]
+    assert names("x86_64") == ["avx512", "avx2", "baseline"]
+    assert names("AMD64") == ["avx512", "avx2", "baseline"]
+    assert names("aarch64") == ["generic"]                 # builds from source, one target
+    assert names("arm64") == names("ppc64le") == ["generic"]
+    assert names("x86_64", msvc=True) == ["generic"]
+    assert names("x86_64", W2V_PORTABLE="1") == names("x86_64", W2V_DEBUG="1") == ["baseline"]
+    assert names("x86_64", W2V_PORTABLE="0") == ["avx512", "avx2", "baseline"]
+    assert names("x86_64", W2V_NATIVE="1") == names("aarch64", W2V_NATIVE="1") == ["native"]
+    assert isa.GENERIC.flags == () and "-march=native" in isa.NATIVE.flags

@@ -26,8 +26,8 @@ import os
 import sys
 from dataclasses import dataclass
 
-__all__ = ["Level", "X86_LEVELS", "NATIVE", "GENERIC", "ENV", "built_levels", "cpu_features",
-           "select", "build_info", "CoreFinder", "install"]
+__all__ = ["Level", "X86_LEVELS", "NATIVE", "GENERIC", "ENV", "levels_to_build", "built_levels",
+           "cpu_features", "select", "build_info", "CoreFinder", "install"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,21 @@ ALL_LEVELS = X86_LEVELS + (NATIVE, GENERIC)
 ENV = "W2V_ISA"
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def levels_to_build(machine: str, msvc: bool, environ) -> list:
+    """The levels setup.py compiles the core for, best first, given the target machine
+    (``platform.machine()``), whether the compiler is MSVC, and the build switches
+    (``W2V_NATIVE``, ``W2V_PORTABLE``, ``W2V_DEBUG``; see setup.py)."""
+    def on(name):
+        return environ.get(name, "") not in ("", "0")
+    if on("W2V_NATIVE") and not msvc:
+        return [NATIVE]
+    if msvc or machine.lower() not in ("x86_64", "amd64"):
+        return [GENERIC]          # aarch64 and others: the compiler's default target
+    if on("W2V_DEBUG") or on("W2V_PORTABLE"):
+        return [X86_LEVELS[-1]]
+    return list(X86_LEVELS)
 
 
 def _refuse(message: str):
