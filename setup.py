@@ -66,7 +66,7 @@ macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
 
 sources = (("w2v._core", "w2v/_core.pyx"), ("w2v._text", "w2v/_text.pyx"),
            ("w2v._phrases", "w2v/_phrases.pyx"), ("w2v._subwords", "w2v/_subwords.pyx"),
-           ("w2v._cpu", "w2v/_cpu.pyx"))
+           ("w2v._tables", "w2v/_tables.pyx"), ("w2v._cpu", "w2v/_cpu.pyx"))
 cythonized = cythonize([Extension(name, [path], include_dirs=[numpy.get_include()],
                                   extra_compile_args=other_args, define_macros=macros)
                         for name, path in sources],

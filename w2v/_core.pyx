@@ -99,7 +99,7 @@ from libc.string cimport memcpy, memset
 cdef extern from "stdlib.h":
     int posix_memalign(void **memptr, size_t alignment, size_t size) nogil
 
-from ._ids cimport put_id, take_id, units_of
+from ._ids cimport take_id
 from ._rng cimport next_random, random_below
 
 import numpy as np
@@ -166,86 +166,12 @@ def uniform_init(float[:, ::1] out, uint64_t seed):
                 out[i, j] = (<float> (next_random(&state) >> 40) * scale - 0.5) / dim
 
 
-def pack_huffman_paths(const int32_t[::1] points, const uint8_t[::1] codes,
-                       const int32_t[::1] lengths, int32_t n_nodes):
-    """Pack flat Huffman paths (``tables.HuffmanCodes``) into ``(units, starts)``
-    (``tables.PackedPaths``): each step as (previous node - node) * 2 + code, in
-    the corpus's 16-bit scheme. Compiled, in two passes, so that packing needs no
-    memory beyond its output. Raises ValueError if a path does not descend."""
-    cdef Py_ssize_t n_words = lengths.shape[0], w, k, step = 0
-    cdef int64_t size = 0, pos = 0
-    cdef int32_t previous, value
-    if points.shape[0] != codes.shape[0]:
-        raise ValueError("points and codes must have the same length")
-    for w in range(n_words):
-        if lengths[w] < 0 or step + lengths[w] > points.shape[0]:
-            raise ValueError("path lengths do not match the points")
-        previous = n_nodes
-        for k in range(step, step + lengths[w]):
-            if not (0 <= points[k] < previous) or codes[k] > 1:
-                raise ValueError(f"word {w}'s path does not descend from the root")
-            size += units_of((previous - points[k]) * 2 + codes[k])
-            previous = points[k]
-        step += lengths[w]
-    units = np.empty(size, dtype=np.uint16)
-    starts = np.empty(n_words + 1, dtype=np.int64)
-    cdef uint16_t[::1] out = units
-    cdef int64_t[::1] out_starts = starts
-    step = 0
-    with nogil:
-        for w in range(n_words):
-            out_starts[w] = pos
-            previous = n_nodes
-            for k in range(step, step + lengths[w]):
-                value = (previous - points[k]) * 2 + codes[k]
-                pos = put_id(&out[0], pos, value)     # reached only when size > 0
-                previous = points[k]
-            step += lengths[w]
-        out_starts[n_words] = pos
-    return units, starts
-
-
 def add_words_done(words_done, long long n):
     """Atomically add ``n`` to the shared progress counter the worker threads
     publish to (a cluster worker adds the other ranks' progress, so the learning
     rate follows the global word count)."""
     cdef long long *p = <long long *> _contig(words_done, np.int64, "words_done")
     return atomic_add(p, n)
-
-
-def vose_alias(double[::1] scaled, double[::1] prob, int32_t[::1] alias):
-    """Vose's alias construction, in place (see :func:`w2v.tables.alias_table`).
-
-    IN  scaled[n]: probabilities times n (overwritten). OUT prob[n] (pre-set to 1)
-    and alias[n] (pre-set to the identity): bucket i keeps itself with probability
-    prob[i], else yields alias[i]. Compiled because a Python loop over a large
-    vocabulary leaves megabytes of float objects behind for the whole run."""
-    cdef Py_ssize_t n = scaled.shape[0], i, n_small = 0, n_large = 0, s, g
-    if prob.shape[0] != n or alias.shape[0] != n:
-        raise ValueError("scaled, prob and alias must have the same length")
-    small_arr = np.empty(n, dtype=np.intp)
-    large_arr = np.empty(n, dtype=np.intp)
-    cdef Py_ssize_t[::1] small = small_arr, large = large_arr
-    with nogil:
-        for i in range(n):
-            if scaled[i] < 1.0:
-                small[n_small] = i
-                n_small += 1
-            else:
-                large[n_large] = i
-                n_large += 1
-        while n_small > 0 and n_large > 0:
-            n_small -= 1
-            s = small[n_small]
-            g = large[n_large - 1]
-            prob[s] = scaled[s]
-            alias[s] = <int32_t> g
-            scaled[g] = (scaled[g] + scaled[s]) - 1.0
-            if scaled[g] < 1.0:
-                n_large -= 1
-                small[n_small] = g
-                n_small += 1
-    # whatever is left is 1 up to rounding: it always yields itself
 
 
 cdef inline int32_t draw_noise(ThreadState *ts, const WordTables *t) noexcept nogil:
@@ -1063,163 +989,6 @@ cdef int _set_ngrams(WordTables *t, ngram_starts, ngram_rows, int64_t vocab_size
 
 
 # ----------------------------------------------------------------------------- test hooks
-cdef enum:
-    HOOK_EXAMPLE = 0
-    HOOK_WINDOW = 1
-
-
-cdef double _run_kernel(int kernel, input_vectors, output_ns, output_hs, hs_paths,
-                        hs_path_starts, inputs, int target, noise, bint use_hs, bint cbow_mean,
-                        float alpha, bint compute_loss, subwords) except? -1.0:
-    """Point a Weights/WordTables at the arrays, check the ids, list the example's input
-    rows and targets as the worker does, and apply one kernel in place."""
-    cdef Weights w
-    cdef WordTables t
-    cdef ThreadState ts
-    cdef Py_ssize_t dim = input_vectors.shape[1], k
-    cdef int64_t V = input_vectors.shape[0]
-    cdef int max_word_rows = 1
-    cdef double loss
-    memset(&t, 0, sizeof(WordTables))
-    memset(&w, 0, sizeof(Weights))
-    memset(&ts, 0, sizeof(ThreadState))
-    no_staging(&w)
-    w.dim = dim
-    w.input_vectors = float_ptr(input_vectors, dim, "input_vectors")
-    w.output_ns = float_ptr(output_ns, dim, "output_ns")
-    w.output_hs = float_ptr(output_hs, dim, "output_hs") if use_hs else NULL
-    cdef cnp.ndarray in_arr = np.ascontiguousarray(inputs, dtype=np.int32)
-    cdef cnp.ndarray noise_arr = np.ascontiguousarray(noise if noise is not None else [],
-                                                      dtype=np.int32)
-    if in_arr.size < 1 or in_arr.min() < 0 or in_arr.max() >= V or not (0 <= target < V):
-        raise ValueError("word ids out of range")
-    if noise_arr.size and (noise_arr.min() < 0 or noise_arr.max() >= V):
-        raise ValueError("noise ids out of range")
-    if use_hs:
-        _set_paths(&t, hs_paths, hs_path_starts, V)
-    if subwords is not None:
-        ngram_vectors, ngram_starts, ngram_rows = subwords
-        w.ngram_vectors = float_ptr(ngram_vectors, dim, "ngram_vectors")
-        max_word_rows = 1 + _set_ngrams(&t, ngram_starts, ngram_rows, V, ngram_vectors.shape[0])
-    cdef const int32_t *ids = <const int32_t *> in_arr.data
-    cdef int n_words = <int> in_arr.size
-    try:
-        if state_alloc(&ts, dim, 1, n_words, <int> noise_arr.size, max_word_rows, False) != 0:
-            raise MemoryError()
-        output_targets(&w, &t, target, <const int32_t *> noise_arr.data, <int> noise_arr.size,
-                       use_hs, &ts.targets)
-        inputs_reset(&ts.inputs)
-        for k in range(n_words):
-            input_rows(&w, &t, ids[k], &ts.inputs)
-        if kernel == HOOK_EXAMPLE:
-            loss = train_example(&w, &ts.inputs, &ts.targets, cbow_mean, alpha, &ts, compute_loss)
-        else:
-            loss = train_window_sg(&w, &ts.inputs, &ts.targets, alpha, &ts, compute_loss)
-    finally:
-        state_free(&ts)
-    return loss
-
-
-def py_train_example(input_vectors, output_ns, output_hs, hs_paths, hs_path_starts, inputs,
-                     int target, noise, bint use_hs, bint cbow_mean,
-                     float alpha, bint compute_loss=True, subwords=None):
-    """Apply :func:`train_example` once, in place, and return its loss (tests only).
-
-    ``output_ns`` None disables negative sampling; ``output_hs`` None disables HS;
-    ``subwords`` = (ngram_vectors, ngram_starts, ngram_rows) adds each input word's
-    n-gram rows (the example's hidden layer is then the mean, or sum, of all rows)."""
-    return _run_kernel(HOOK_EXAMPLE, input_vectors, output_ns, output_hs, hs_paths,
-                       hs_path_starts, inputs, target, noise, use_hs, cbow_mean, alpha,
-                       compute_loss, subwords)
-
-
-def py_train_window_sg(input_vectors, output_ns, output_hs, hs_paths, hs_path_starts, contexts,
-                       int centre, noise, bint use_hs, float alpha,
-                       bint compute_loss=True, subwords=None):
-    """Apply :func:`train_window_sg` once, in place; returns its loss (tests only).
-    ``subwords`` as for :func:`py_train_example` (each context word's vector is then the
-    mean of its rows)."""
-    return _run_kernel(HOOK_WINDOW, input_vectors, output_ns, output_hs, hs_paths,
-                       hs_path_starts, contexts, centre, noise, use_hs, True, alpha,
-                       compute_loss, subwords)
-
-
-def py_draw_noise(noise_table, uint64_t rng_state, Py_ssize_t n):
-    """``n`` draws from a packed alias table with the core's sampler (tests only)."""
-    cdef ThreadState ts
-    cdef WordTables t
-    memset(&t, 0, sizeof(WordTables))
-    t.vocab_size = noise_table.shape[0]
-    t.noise_table = _word_table(noise_table, t.vocab_size, 2, "noise_table", False)
-    ts.rng = rng_state
-    out = np.empty(n, dtype=np.int32)
-    cdef int32_t[::1] o = out
-    cdef Py_ssize_t i
-    with nogil:
-        for i in range(n):
-            o[i] = draw_noise(&ts, &t)
-    return out
-
-
-def py_window_spans(int window, uint64_t rng_state, Py_ssize_t n):
-    """``n`` effective window sizes as the worker draws them (tests only)."""
-    cdef uint64_t st = rng_state
-    out = np.empty(n, dtype=np.int32)
-    cdef int32_t[::1] o = out
-    cdef Py_ssize_t i
-    for i in range(n):
-        o[i] = window - <int> random_below(&st, <uint32_t> window)
-    return out
-
-
-def py_keep_decisions(keep_threshold, ids, uint64_t rng_state):
-    """Which of ``ids`` the worker's subsampling keeps (tests only)."""
-    cdef const uint32_t[::1] thr = np.ascontiguousarray(keep_threshold, dtype=np.uint32)
-    cdef const int32_t[::1] w = np.ascontiguousarray(ids, dtype=np.int32)
-    out = np.empty(w.shape[0], dtype=np.bool_)
-    cdef uint64_t st = rng_state
-    cdef Py_ssize_t i
-    cdef uint32_t t
-    for i in range(w.shape[0]):
-        t = thr[w[i]]
-        out[i] = t == ALWAYS or <uint32_t> (next_random(&st) >> 32) < t
-    return out
-
-
-def py_huffman_paths(hs_paths, hs_path_starts, int64_t vocab_size):
-    """Every word's Huffman path as the core unpacks it, flat and in word order:
-    ``(nodes int32, codes uint8)``, the layout of ``tables.HuffmanCodes`` (tests only).
-    The kernels see row pointers; over a one-column output_hs, a row's offset is its node."""
-    cdef WordTables t
-    cdef Weights w
-    memset(&t, 0, sizeof(WordTables))
-    memset(&w, 0, sizeof(Weights))
-    _set_paths(&t, hs_paths, hs_path_starts, vocab_size)
-    node_ids = np.zeros((t.hs_n_nodes, 1), dtype=np.float32)
-    no_staging(&w)
-    w.dim = 1
-    w.output_hs = float_ptr(node_ids, 1, "node_ids")
-    cdef float *path_rows[MAX_CODE_LENGTH]
-    cdef float path_labels[MAX_CODE_LENGTH]
-    cdef Targets path
-    path.rows = path_rows
-    path.labels = path_labels
-    cdef int64_t total = 0, pos = 0
-    cdef int32_t word
-    cdef int k
-    for word in range(vocab_size):
-        path.n = 0
-        hs_targets(&w, &t, word, &path)
-        total += path.n
-    nodes = np.empty(total, dtype=np.int32)
-    codes = np.empty(total, dtype=np.uint8)
-    cdef int32_t[::1] nodes_out = nodes
-    cdef uint8_t[::1] codes_out = codes
-    for word in range(vocab_size):
-        path.n = 0
-        hs_targets(&w, &t, word, &path)
-        for k in range(path.n):
-            nodes_out[pos] = <int32_t> (path_rows[k] - w.output_hs)
-            codes_out[pos] = <uint8_t> (1.0 - path_labels[k])
-            pos += 1
-    return nodes, codes
+# Entry points that run one kernel, sampler or path walk from Python, for the tests
+# (finite-difference gradients, the sampler's distribution): a unit of their own.
+include "_core_hooks.pxi"

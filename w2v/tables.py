@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._core import MAX_CODE_LENGTH, pack_huffman_paths, vose_alias
+from ._core import MAX_CODE_LENGTH
+from ._tables import pack_huffman_paths, vose_alias
 
 #: A threshold meaning "always" (probability 1); the core treats it specially.
 ALWAYS = np.uint32(0xFFFFFFFF)
