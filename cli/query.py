@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from .. import io
+from .. import io, isa
 from ..outputs import check_outputs
 from ..config import ENCODING_ERRORS
 from .errors import friendly_errors
@@ -230,7 +230,6 @@ def info(model, build, as_json):
 
 
 def _build_info(as_json: bool) -> None:
-    from .. import isa
     data = isa.build_info()
     if as_json:
         _json(data)
