@@ -158,10 +158,11 @@ def test_the_wider_levels_use_their_instructions():
     assert any(re.search(r"%zmm|%k[1-7]", ins) for ins in avx512)
 
 
-def test_import_w2v_loads_no_core():
+def test_import_w2v_loads_no_core(tmp_path):
     code = ("import sys, w2v; assert 'w2v._core' not in sys.modules; "
             "from w2v import _core; print(_core.__file__)")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert os.path.samefile(run.stdout.strip(), isa.core_file(isa.select().name))
     assert w2v.BuildError is BuildError
