@@ -113,8 +113,9 @@ def select(environ=None, features=None, built=None) -> Level:
     environ = os.environ if environ is None else environ
     built = built_levels() if built is None else built
     if not built:
-        _refuse("w2v's compiled core is missing (no w2v/_isa/*/_core build); "
-                "reinstall with `pip install .`")
+        _refuse(f"w2v's compiled core is not built (nothing in {os.path.join(_HERE, '_isa')}): "
+                "install with `pip install .`, or in a source checkout run "
+                "`python setup.py build_ext --inplace`")
     features = cpu_features() if features is None else features
     forced = environ.get(ENV, "").strip().lower()
     if forced and forced != "auto":
