@@ -21,9 +21,11 @@ from .errors import friendly_errors
 __all__ = ["COMMANDS", "analogy", "similar", "evaluate", "convert", "info", "plot"]
 
 
-def model_option(func):
-    return click.option("-m", "--model", "model", required=True, metavar="FILE",
-                        help="Vectors or model file (.bin, .txt, .vec, .w2v; detected).")(func)
+def model_option(func=None, *, required: bool = True):
+    """``-m/--model FILE``: ``@model_option``, or ``@model_option(required=False)``."""
+    option = click.option("-m", "--model", "model", required=required, metavar="FILE",
+                          help="Vectors or model file (.bin, .txt, .vec, .w2v; detected).")
+    return option(func) if func is not None else option
 
 
 def _json(data) -> None:
@@ -189,8 +191,7 @@ def convert(source, target, fmt, limit, unicode_errors):
 
 
 @click.command()
-@click.option("-m", "--model", "model", metavar="FILE",
-              help="Vectors or model file (.bin, .txt, .vec, .w2v; detected).")
+@model_option(required=False)
 @click.option("--build", "build", is_flag=True,
               help="Instead: which build of the compiled core this CPU runs, and why.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
