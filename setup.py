@@ -34,12 +34,8 @@ def _isa_levels():
     return module
 
 
-def _flag(name):
-    return os.environ.get(name, "") not in ("", "0")
-
-
 isa = _isa_levels()
-debug = _flag("W2V_DEBUG")
+debug = isa.build_switch(os.environ, "W2V_DEBUG")
 msvc = sys.platform == "win32"
 
 if msvc:

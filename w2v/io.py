@@ -45,7 +45,7 @@ import numpy as np
 from . import __version__
 from .config import ENCODING_ERRORS, MAX_BUCKETS, TrainConfig
 from .errors import ArgumentError, ConfigError, FormatError, shown
-from .finite import all_finite, first_non_finite_row  # noqa: F401  (re-exported)
+from .finite import first_non_finite_row
 from .model import OUTPUT_LAYERS, Model
 from .outputs import as_path, atomic_write, output_kind
 from .subwords import NgramVectors, Scheme, word_vectors
@@ -803,16 +803,16 @@ _FT_ARGS = struct.Struct("<12id")      # dim ws epoch minCount neg wordNgrams lo
                                        # minn maxn lrUpdateRate, then t (a double)
 _FT_DICT = struct.Struct("<iiiqq")     # size nwords nlabels ntokens pruneidx_size
 _FT_EOS = "</s>"                       # fastText's end-of-line token: no n-grams of its own
+_FT_HEADER_SIZE = len(FASTTEXT_MAGIC) + _FT_ARGS.size + _FT_DICT.size   # what precedes the words
 
 
 def _fasttext_header(data: bytes, name: str) -> dict:
     """The settings and dictionary sizes at the start of a fastText model (checked)."""
-    need = len(FASTTEXT_MAGIC) + _FT_ARGS.size + _FT_DICT.size
     if data[:len(FASTTEXT_MAGIC)] != FASTTEXT_MAGIC:
         raise FormatError(f"{name}: not a fastText model (format version 12)")
-    if len(data) < need:
+    if len(data) < _FT_HEADER_SIZE:
         raise FormatError(f"{name}: truncated fastText model: {len(data)} bytes, its header "
-                          f"alone is {need}")
+                          f"alone is {_FT_HEADER_SIZE}")
     (dim, _, _, _, _, _, _, model_kind, bucket, minn, maxn, _, _) = _FT_ARGS.unpack_from(
         data, len(FASTTEXT_MAGIC))
     n_entries, n_words, n_labels, _, prune_size = _FT_DICT.unpack_from(
@@ -844,10 +844,10 @@ def read_fasttext_bin(path, unicode_errors: str = "strict", limit: Optional[int]
         data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
     matrix = None
     try:
-        head = _fasttext_header(data[:len(FASTTEXT_MAGIC) + _FT_ARGS.size + _FT_DICT.size], name)
+        head = _fasttext_header(data[:_FT_HEADER_SIZE], name)
         dim, n_words, bucket, minn, maxn = (head[k] for k in ("dim", "words", "buckets", "minn",
                                                                "maxn"))
-        pos = len(FASTTEXT_MAGIC) + _FT_ARGS.size + _FT_DICT.size
+        pos = _FT_HEADER_SIZE
 
         def take(st: struct.Struct, what: str):
             nonlocal pos
@@ -912,8 +912,7 @@ def info(path) -> dict:
     result = {"path": name, "format": fmt, "bytes": os.path.getsize(name)}
     if fmt == "fasttext":
         with _open_for_reading(path) as f:
-            head = _fasttext_header(f.read(len(FASTTEXT_MAGIC) + _FT_ARGS.size + _FT_DICT.size),
-                                    name)
+            head = _fasttext_header(f.read(_FT_HEADER_SIZE), name)
         result.update(vocab_size=head["words"], dim=head["dim"],
                       subwords={k: head[k] for k in ("minn", "maxn", "buckets")}
                       if head["buckets"] else None)

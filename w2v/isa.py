@@ -26,8 +26,8 @@ import os
 import sys
 from dataclasses import dataclass
 
-__all__ = ["Level", "X86_LEVELS", "NATIVE", "GENERIC", "ENV", "levels_to_build", "built_levels",
-           "cpu_features", "select", "build_info", "CoreFinder", "install"]
+__all__ = ["Level", "X86_LEVELS", "NATIVE", "GENERIC", "ENV", "build_switch", "levels_to_build",
+           "built_levels", "cpu_features", "select", "build_info", "CoreFinder", "install"]
 
 
 @dataclass(frozen=True)
@@ -63,17 +63,20 @@ ENV = "W2V_ISA"
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def build_switch(environ, name: str) -> bool:
+    """Whether a build switch (``W2V_NATIVE``, ``W2V_PORTABLE``, ``W2V_DEBUG``) is on."""
+    return environ.get(name, "") not in ("", "0")
+
+
 def levels_to_build(machine: str, msvc: bool, environ) -> list:
     """The levels setup.py compiles the core for, best first, given the target machine
     (``platform.machine()``), whether the compiler is MSVC, and the build switches
-    (``W2V_NATIVE``, ``W2V_PORTABLE``, ``W2V_DEBUG``; see setup.py)."""
-    def on(name):
-        return environ.get(name, "") not in ("", "0")
-    if on("W2V_NATIVE") and not msvc:
+    (:func:`build_switch`; see setup.py)."""
+    if build_switch(environ, "W2V_NATIVE") and not msvc:
         return [NATIVE]
     if msvc or machine.lower() not in ("x86_64", "amd64"):
         return [GENERIC]          # aarch64 and others: the compiler's default target
-    if on("W2V_DEBUG") or on("W2V_PORTABLE"):
+    if build_switch(environ, "W2V_DEBUG") or build_switch(environ, "W2V_PORTABLE"):
         return [X86_LEVELS[-1]]
     return list(X86_LEVELS)
 
@@ -137,16 +140,16 @@ def select(environ=None, features=None, built=None) -> Level:
 
 def build_info() -> dict:
     """What ``w2v info --build`` prints: the level loaded, why, and what else is here."""
-    level = select()
-    features = cpu_features()
+    built, features = built_levels(), cpu_features()
+    level = select(features=features, built=built)
     return {
         "selected": level.name,
         "about": level.about,
         "forced": os.environ.get(ENV, "") or None,
         "core": core_file(level.name),
         "flags": list(level.flags),
-        "built": [lv.name for lv in built_levels()],
-        "runnable": [lv.name for lv in built_levels() if runs_here(lv, features)],
+        "built": [lv.name for lv in built],
+        "runnable": [lv.name for lv in built if runs_here(lv, features)],
         "cpu_features": features,
         "machine": _machine(),
     }

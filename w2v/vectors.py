@@ -181,8 +181,7 @@ class Vectors:
                 if v is None:
                     unknown.append(item)
                     continue
-                norm = float(np.linalg.norm(v))
-                vecs.append(v / norm if norm > 0 else v)
+                vecs.append(_unit(v))
         if unknown:
             raise UnknownWordError(unknown)
         return vecs, rows
@@ -230,8 +229,7 @@ class Vectors:
         query = np.sum(pos, axis=0) if pos else np.zeros(self.dim, np.float32)
         if neg:
             query = query - np.sum(neg, axis=0)
-        norm = float(np.linalg.norm(query))
-        query = (query / norm if norm > 0 else query).astype(np.float32)
+        query = _unit(query).astype(np.float32)
         scores = self.unit_matrix[:n] @ query
         if topn is None:
             return scores
@@ -311,10 +309,7 @@ class Vectors:
         if not words:
             raise ConfigError("doesnt_match: give at least one word")
         vecs, _ = self._unit_rows(words)
-        mean = vecs.mean(axis=0)
-        norm = float(np.linalg.norm(mean))
-        if norm > 0:
-            mean /= norm
+        mean = _unit(vecs.mean(axis=0))
         return words[int(np.argmin(vecs @ mean))]
 
     # -- gensim's KeyedVectors queries (same names, arguments and results) -------------------
@@ -492,6 +487,7 @@ def _counts(counts) -> np.ndarray:
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
+    """``v`` scaled to length 1 (a zero vector as it is)."""
     norm = float(np.linalg.norm(v))
     return v / norm if norm > 0 else v
 
