@@ -19,8 +19,11 @@ import argparse
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -57,14 +60,75 @@ def w2v_row(label: str, corpus: Path, cache: str, cache_dir: Path, logs: Path, t
     return row
 
 
+def _group_peaks(pgid: int) -> dict:
+    """VmHWM (peak RSS, kB) of every live process in process group ``pgid``."""
+    peaks = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            with open(f"/proc/{entry}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peaks[int(entry)] = int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return peaks
+
+
+def run_sampled(argv, log: Path, stop_after: float, interval: float = 0.5) -> dict:
+    """Run ``argv`` for at most ``stop_after`` seconds, reading every process's peak RSS
+    (VmHWM) in its group each ``interval``; then stop it (SIGTERM, then SIGKILL). For a
+    streaming trainer the peak is reached once its vocabulary and weights exist, so a run
+    stopped well into training shows its peak; ``peak_reached_s`` (when the largest
+    process's peak last rose) against ``ran_s`` says how long it had stayed flat."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    best_kb, reached = 0, 0.0
+    with open(log, "wb") as logf:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=logf,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        while proc.poll() is None and time.perf_counter() - t0 < stop_after:
+            peak = max(_group_peaks(proc.pid).values(), default=0)
+            if peak > best_kb:
+                best_kb, reached = peak, time.perf_counter() - t0
+            time.sleep(interval)
+        finished = proc.poll() is not None
+        if not finished:
+            peak = max(_group_peaks(proc.pid).values(), default=0)
+            if peak > best_kb:
+                best_kb, reached = peak, time.perf_counter() - t0
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        ran = time.perf_counter() - t0
+    return {"peak_mb": best_kb * 1024 / 1e6, "peak_reached_s": reached, "ran_s": ran,
+            "finished": finished, "rc": proc.returncode, "log_tail": bench.log_tail(str(log), 600)}
+
+
 def anchor_row(tool: str, name: str, corpus: Path, logs: Path, threads: int, timeout: float,
-               echo) -> dict:
-    s = bench.Settings(epochs=1, threads=threads)
+               echo, stop_after: float = 0, min_count: int = 5) -> dict:
+    s = bench.Settings(epochs=1, threads=threads, min_count=min_count)
     try:
         argv = bench.tool_command(tool, MODE, s, corpus, logs / f"{tool}-{name}.bin")
     except bench.ToolUnavailable as e:
         echo(f"[bounded] {tool}: {e}")
         return {"tool": tool, "label": f"{tool}-{name}", "ok": False, "error": str(e)}
+    if stop_after:
+        r = run_sampled(argv, logs / f"{tool}-{name}.log", stop_after)
+        echo(f"[bounded] {tool} {name}: peak {r['peak_mb']:.1f} MB, last rose at "
+             f"{r['peak_reached_s']:.0f} s of {r['ran_s']:.0f} s "
+             f"({'finished' if r['finished'] else 'stopped'})")
+        return {"tool": tool, "label": f"{tool}-{name}", "corpus": str(corpus),
+                "ok": r["finished"] and r["rc"] == 0, "wall_s": r["ran_s"],
+                "command": " ".join(map(str, argv)), **r}
     m = bench.run_measured(argv, logs / f"{tool}-{name}.log", timeout=timeout)
     echo(f"[bounded] {tool} {name}: {'ok' if m.ok else 'FAILED'} {m.wall_s:.1f} s, peak "
          f"{m.peak_mb:.1f} MB")
@@ -99,6 +163,10 @@ def main(argv=None) -> int:
     p.add_argument("--ab", type=int, default=0,
                    help="then alternate 70M memory / 70M disk-reused runs N times each (speed)")
     p.add_argument("--timeout", type=float, default=3600)
+    p.add_argument("--anchor-stop-after", type=float, default=0,
+                   help="stop each anchor after this many seconds and report the peak RSS it "
+                        "reached (sampled VmHWM, no GNU time): for the 1 G-token file, where one "
+                        "epoch of an anchor takes 20-45 minutes here")
     p.add_argument("--out", default=None)
     a = p.parse_args(argv)
     echo = print
@@ -137,7 +205,8 @@ def main(argv=None) -> int:
                                         cache_dir, logs, a.threads, a.timeout, echo))
         for tool in [t for t in a.anchors.split(",") if t]:
             for name in [c for c in a.anchor_corpora.split(",") if c]:
-                rows.append(anchor_row(tool, name, corpora[name], logs, a.threads, a.timeout, echo))
+                rows.append(anchor_row(tool, name, corpora[name], logs, a.threads, a.timeout, echo,
+                                       a.anchor_stop_after, big_min_count if name == "1G" else 5))
     finally:
         if "1G" in corpora and not a.keep_big:
             os.unlink(corpora["1G"])

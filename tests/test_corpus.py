@@ -307,3 +307,62 @@ def test_a_vocabulary_past_65535_words_is_encoded_exactly():
     # lines are split after 30 ids, not 30 units
     assert [len(s) for s in enc.sentences()][:3] == [30, 30, 10]
     assert sum(len(s) for s in enc.sentences()) == len(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(min_size=1, max_size=6).filter(lambda b: not any(c in b for c in
+                                                                            b" \t\n\r\x0b\x0c")),
+                min_size=1, max_size=30))
+def test_utf8_check_agrees_with_pythons_strict_decoder(tokens):
+    t = _text.TokenTable(1000)
+    t.feed(b" ".join(tokens) + b"\n")
+    t.finish()
+
+    def invalid(b):
+        try:
+            b.decode("utf-8")
+            return False
+        except UnicodeDecodeError:
+            return True
+    assert t.invalid_utf8() == sum(invalid(b) for b in set(tokens))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet="ab\u00e9\u00ff\u0100\u4e2d\U0001f600\ud7ff\ue000",
+                                  min_size=1, max_size=5), st.integers(1, 4)),
+                min_size=1, max_size=40),
+       st.integers(1, 3), st.integers(1, 4))
+def test_ranking_on_bytes_equals_ranking_the_decoded_words(items, min_count, threads):
+    # the fast path (valid UTF-8: rank the bytes in C, decode once) against the general one
+    # (decode each word, sort the str): same words, counts and entry ids, on any split
+    tables = []
+    lines = [" ".join([w] * n) for w, n in items]
+    for k in range(threads):
+        t = _text.TokenTable(1000)
+        t.feed("\n".join(lines[k::threads]).encode() + b"\n")
+        t.finish()
+        tables.append(t)
+    cfg = TrainConfig(min_count=min_count)
+    merged, maps = vocab._merge(tables, cfg)
+    index, joined, counts = _text.ranked_selection(merged, min_count)
+    fast_words = joined.decode().split("\n") if len(index) else []
+    selected = [t.selected_entries(1) for t in merged]
+    bases = np.cumsum([0] + [len(t) for t in merged[:-1]])
+    n = sum(len(t) for t in merged)
+    try:
+        slow, slow_ids = vocab.select_vocab([w for s in selected for w in s[1]],
+                                            np.concatenate([s[2] for s in selected]), cfg,
+                                            np.concatenate([s[0] + b for s, b in zip(selected, bases)]), n)
+    except CorpusError:
+        assert len(index) == 0
+        return
+    assert fast_words == slow.words
+    assert counts.tolist() == slow.counts.tolist()
+    assert (slow_ids[index] == np.arange(len(index))).all()
+    assert (slow_ids >= 0).sum() == len(index)
+    # the merged counts are the sums over the parts, whatever the split
+    expected = collections.Counter()
+    for w, c in items:
+        expected[w] += c
+    assert dict(zip(slow.words, slow.counts.tolist())) == {w: c for w, c in expected.items()
+                                                           if c >= min_count}

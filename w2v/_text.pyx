@@ -22,8 +22,9 @@ One :class:`TokenTable` serves both passes over the corpus:
    ``max_sentence_length`` kept tokens is split into pieces (never truncated).
 """
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
-from libc.stdlib cimport calloc, free, malloc, realloc
-from libc.string cimport memcpy, memmove
+from libc.stdlib cimport calloc, free, malloc, qsort, realloc
+from libc.string cimport memcmp, memcpy, memmove
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 
 from ._ids cimport WIDE_ID, put_id, take_id, units_of
 
@@ -58,6 +59,47 @@ cdef extern from *:
 cdef uint64_t EMPTY_SLOT = 0
 cdef uint64_t INDEX_MASK = 0xFFFFFFFFu
 cdef int64_t MAX_ENTRIES = 0xFFFFFFFEu
+
+
+cdef inline int64_t partition_of(uint64_t h, int64_t n_parts) noexcept nogil:
+    """Which of ``n_parts`` merge partitions a token with hash ``h`` belongs to: from the
+    hash's top 32 bits (the tag), which the slot index (the low bits) does not use, so
+    a partition's table still spreads over all its slots."""
+    return <int64_t> (((h >> 32) * <uint64_t> n_parts) >> 32)
+
+
+cdef bint valid_utf8(const unsigned char *s, Py_ssize_t n) noexcept nogil:
+    """Whether ``s[:n]`` is well-formed UTF-8 as Python's strict decoder reads it (no
+    overlong forms, no surrogates, nothing above U+10FFFF)."""
+    cdef Py_ssize_t i = 0, k, need
+    cdef unsigned char c, lo, hi
+    while i < n:
+        c = s[i]
+        if c < 0x80:
+            i += 1
+            continue
+        lo, hi = 0x80, 0xBF          # the first continuation byte's range
+        if 0xC2 <= c <= 0xDF:
+            need = 1
+        elif 0xE0 <= c <= 0xEF:
+            need = 2
+            if c == 0xE0: lo = 0xA0
+            elif c == 0xED: hi = 0x9F
+        elif 0xF0 <= c <= 0xF4:
+            need = 3
+            if c == 0xF0: lo = 0x90
+            elif c == 0xF4: hi = 0x8F
+        else:
+            return False
+        if i + need >= n:            # cut short
+            return False
+        if s[i + 1] < lo or s[i + 1] > hi:
+            return False
+        for k in range(2, need + 1):
+            if (s[i + k] & 0xC0) != 0x80:
+                return False
+        i += need + 1
+    return True
 
 
 cdef class TokenTable:
@@ -393,32 +435,94 @@ cdef class TokenTable:
                  for i in index]
         return index, words, counts
 
-    def merge(self, TokenTable other):
-        """Add ``other``'s counts (a table that counted another part of the corpus)
-        into this one; tokens new here are appended in ``other``'s order. Both must
-        be counting and unpruned: pruning depends on the order tokens arrive in."""
-        if self.encoding or other.encoding:
-            raise RuntimeError("merge: both tables must be counting")
-        if self.prunes or other.prunes:
-            raise RuntimeError("merge: a pruned table's counts depend on the part it read")
-        cdef int64_t i, e, pos = 0
+    def absorb(self, list tables, int64_t part, int64_t n_parts):
+        """One thread's share of merging counting tables: add into this (fresh) table
+        every entry of ``tables`` whose token falls in partition ``part`` of
+        ``n_parts`` (:func:`partition_of`), so that ``n_parts`` threads build disjoint
+        tables holding the merged counts. Returns, per table, the indices here of its
+        entries in this partition, in its entry order (for :meth:`merged_index`). The
+        tables must be counting and unpruned: pruning depends on the order tokens
+        arrive in."""
+        cdef TokenTable other
+        cdef int64_t i, e, n, pos = 0
         cdef Entry *r
         cdef int rc = 0
+        cdef int64_t[::1] out
+        if self.encoding or self.prunes:
+            raise RuntimeError("absorb: this table must be counting and unpruned")
+        local = []
+        for t in tables:
+            other = <TokenTable?> t
+            if other.encoding or other.prunes:
+                raise RuntimeError("absorb: a pruned table's counts depend on the part it read")
+            n = 0
+            with nogil:
+                for i in range(other.n_entries):
+                    n += partition_of(other.hashes[i], n_parts) == part
+            indices = np.empty(n, dtype=np.int64)
+            local.append(indices)
+            if n == 0:
+                continue
+            out = indices
+            n = 0
+            with nogil:
+                for i in range(other.n_entries):
+                    if partition_of(other.hashes[i], n_parts) != part:
+                        continue
+                    r = &other.records[i]
+                    e = self.find(other.arena + r.offset, r.length, other.hashes[i], &pos)
+                    if e >= 0:
+                        self.records[e].count += r.count
+                    else:
+                        rc = self.insert(pos, other.arena + r.offset, r.length, other.hashes[i])
+                        if rc != 0:
+                            break
+                        e = self.n_entries - 1
+                        self.records[e].count = r.count
+                    out[n] = e
+                    n += 1
+            if rc != 0:
+                raise MemoryError("out of memory while merging the counts")
+        return local
+
+    def merged_index(self, list local, const int64_t[::1] offsets):
+        """Each entry's index among the merged entries: the partitions' tables in order,
+        partition p's entry j being merged entry ``offsets[p] + j``. ``local[p]`` is
+        what partition p's :meth:`absorb` returned for this table."""
+        cdef int64_t n_parts = len(local), i, p
+        if offsets.shape[0] != n_parts:
+            raise ValueError("one offset per partition")
+        cdef const int64_t **src = <const int64_t **> malloc(max(n_parts, 1) * sizeof(int64_t *))
+        cdef int64_t *cursor = <int64_t *> calloc(max(n_parts, 1), sizeof(int64_t))
+        if src == NULL or cursor == NULL:
+            free(src); free(cursor)
+            raise MemoryError()
+        cdef const int64_t[::1] view
+        keep = []
+        for p in range(n_parts):
+            view = local[p]
+            keep.append(view)
+            src[p] = &view[0] if view.shape[0] else NULL
+        out = np.empty(self.n_entries, dtype=np.int64)
+        cdef int64_t[::1] o = out
         with nogil:
-            for i in range(other.n_entries):
-                r = &other.records[i]
-                e = self.find(other.arena + r.offset, r.length, other.hashes[i], &pos)
-                if e >= 0:
-                    self.records[e].count += r.count
-                    continue
-                rc = self.insert(pos, other.arena + r.offset, r.length, other.hashes[i])
-                if rc != 0:
-                    break
-                self.records[self.n_entries - 1].count = r.count
-        if rc != 0:
-            raise MemoryError("out of memory while merging the counts")
-        self.tokens += other.tokens
-        self.truncated_words += other.truncated_words
+            for i in range(self.n_entries):
+                p = partition_of(self.hashes[i], n_parts)
+                o[i] = offsets[p] + src[p][cursor[p]]
+                cursor[p] += 1
+        free(src); free(cursor)
+        return out
+
+    def invalid_utf8(self):
+        """Entries whose bytes are not valid UTF-8 (only those can decode to the same
+        text as another entry, or out of byte order)."""
+        cdef int64_t i, n = 0
+        with nogil:
+            for i in range(self.n_entries):
+                if self.records[i].non_ascii and not valid_utf8(
+                        self.arena + self.records[i].offset, self.records[i].length):
+                    n += 1
+        return n
 
     def keep_only(self, const int32_t[::1] entry_ids):
         """Before encoding: drop every entry whose id is -1 and shrink the table to the
@@ -441,16 +545,18 @@ cdef class TokenTable:
             raise MemoryError()
         kept = 0
         arena_len = 0
-        for i in range(self.n_entries):
-            if entry_ids[i] < 0:
-                continue
-            memcpy(arena + arena_len, self.arena + self.records[i].offset, self.records[i].length)
-            self.hashes[kept] = self.hashes[i]
-            self.records[kept] = self.records[i]
-            self.records[kept].offset = arena_len
-            arena_len += self.records[i].length
-            o[kept] = entry_ids[i]
-            kept += 1
+        with nogil:         # the parts' tables shrink on threads of their own
+            for i in range(self.n_entries):
+                if entry_ids[i] < 0:
+                    continue
+                memcpy(arena + arena_len, self.arena + self.records[i].offset, self.records[i].length)
+                self.hashes[kept] = self.hashes[i]
+                self.records[kept] = self.records[i]
+                self.records[kept].offset = arena_len
+                arena_len += self.records[i].length
+                if kept < o.shape[0]:
+                    o[kept] = entry_ids[i]
+                kept += 1
         free(self.arena)
         self.arena, self.arena_len, self.arena_cap = arena, arena_len, max(arena_len, 1)
         self.n_entries = kept
@@ -463,27 +569,11 @@ cdef class TokenTable:
         self.entries_cap = max(kept, 1)
         while capacity < 2 * kept:
             capacity *= 2
-        if self.rehash(capacity) != 0:
-            raise MemoryError()
-        return out
-
-    def ids_of(self, TokenTable other, const int32_t[::1] entry_ids):
-        """For each entry of ``other``: ``entry_ids`` of the same token here (-1 where
-        this table lacks it), so that ``other`` can encode its part with the ids that
-        this merged table's entries were given."""
-        if entry_ids.shape[0] != self.n_entries:
-            raise ValueError("entry_ids must have one id per entry")
-        out = np.empty(other.n_entries, dtype=np.int32)
-        if other.n_entries == 0:
-            return out
-        cdef int32_t[::1] o = out
-        cdef int64_t i, e, pos = 0
-        cdef Entry *r
+        cdef int rc
         with nogil:
-            for i in range(other.n_entries):
-                r = &other.records[i]
-                e = self.find(other.arena + r.offset, r.length, other.hashes[i], &pos)
-                o[i] = entry_ids[e] if e >= 0 else -1
+            rc = self.rehash(capacity)
+        if rc != 0:
+            raise MemoryError()
         return out
 
     def lookup_count(self, bytes word):
@@ -606,6 +696,84 @@ cdef class TokenTable:
         self.out_line_start = NULL
         self.encoding = False
         return units, starts, line_start, self.out_words
+
+
+# ----------------------------------------------------------------------------- ranking
+cdef extern from *:
+    """
+    #define w2v_bswap64(x) __builtin_bswap64(x)
+    """
+    uint64_t bswap64 "w2v_bswap64"(uint64_t x) noexcept nogil
+
+
+cdef struct Ranked:
+    int64_t count
+    uint64_t key                  # the first 8 bytes, big-endian: settles most ties at once
+    const unsigned char *text
+    int64_t length
+    int64_t index                 # merged entry index
+
+
+cdef int compare_ranked(const void *a, const void *b) noexcept nogil:
+    """Count descending, then bytes ascending (a prefix first). Keys that differ order
+    as the bytes do: zero padding sorts a shorter token before any longer one."""
+    cdef const Ranked *x = <const Ranked *> a
+    cdef const Ranked *y = <const Ranked *> b
+    if x.count != y.count:
+        return -1 if x.count > y.count else 1
+    if x.key != y.key:
+        return -1 if x.key < y.key else 1
+    cdef int c = memcmp(x.text, y.text, min(x.length, y.length))
+    if c != 0:
+        return c
+    return (x.length > y.length) - (x.length < y.length)
+
+
+def ranked_selection(list tables, int64_t min_count):
+    """The entries of ``tables`` (disjoint counting tables: the partitions of a merge)
+    counted at least ``min_count`` times, in the vocabulary's order: count descending,
+    ties by their bytes, which for valid UTF-8 is the order of the decoded words.
+    Returns (int64 merged indices, table k's entry e being the earlier tables' lengths
+    plus e; their bytes joined by b"\\n", one decode for all; int64 counts)."""
+    cdef TokenTable t
+    cdef int64_t n = 0, base = 0, i, k = 0, text_len = 0
+    for table in tables:
+        t = <TokenTable?> table
+        for i in range(t.n_entries):
+            if t.records[i].count >= min_count:
+                n += 1
+                text_len += t.records[i].length + 1
+    cdef Ranked *items = <Ranked *> malloc(max(n, 1) * sizeof(Ranked))
+    if items == NULL:
+        raise MemoryError()
+    for table in tables:
+        t = <TokenTable> table
+        for i in range(t.n_entries):
+            if t.records[i].count >= min_count:
+                items[k].count = t.records[i].count
+                items[k].key = bswap64(t.records[i].head)
+                items[k].text = t.arena + t.records[i].offset
+                items[k].length = t.records[i].length
+                items[k].index = base + i
+                k += 1
+        base += t.n_entries
+    with nogil:
+        qsort(items, n, sizeof(Ranked), compare_ranked)
+    index = np.empty(n, dtype=np.int64)
+    counts = np.empty(n, dtype=np.int64)
+    joined = PyBytes_FromStringAndSize(NULL, max(text_len - 1, 0))
+    cdef int64_t[::1] iv = index, cv = counts
+    cdef unsigned char *dst = <unsigned char *> PyBytes_AS_STRING(joined)
+    for k in range(n):
+        iv[k] = items[k].index
+        cv[k] = items[k].count
+        memcpy(dst, items[k].text, items[k].length)
+        dst += items[k].length
+        if k + 1 < n:
+            dst[0] = 10
+            dst += 1
+    free(items)
+    return index, joined, counts
 
 
 # ----------------------------------------------------------------------------- packed ids

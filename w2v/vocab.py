@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from ._text import TokenTable, packed_size
+from ._text import TokenTable, packed_size, ranked_selection
 from .cache import CacheEntry, MappedCorpus, TemporaryEntry, memory_available
 from .config import TrainConfig
 from .corpus import EncodedCorpus, TextSource, as_source, byte_shards
@@ -78,19 +78,17 @@ def build(corpus, config: TrainConfig, progress: Optional[Callable[[str, int, in
             mapped.reused = True
             return _vocab_from_meta(meta), _mapped_corpus(meta, mapped)
     parts = _parts(source, config)
-    tables, vocab, entry_ids = _count_parts(parts, config, progress)
-    # each part encodes with its own table, its tokens given the merged table's ids
-    ids = [entry_ids] + [tables[0].ids_of(t, entry_ids) for t in tables[1:]]
+    tables, vocab, ids = _count_parts(parts, config, progress)
     # encoding looks up only the vocabulary: every table shrinks to it (from every
     # distinct token), which keeps the encoding pass's memory to the output
-    ids = [t.keep_only(i) for t, i in zip(tables, ids)]
+    _on_threads(lambda k: ids.__setitem__(k, tables[k].keep_only(ids[k])), len(tables))
     units = packed_size(vocab.counts)       # exact unless pruning undercounted
     if _use_disk(config, units):
         meta = {"vocab": {"words": vocab.words, "counts": vocab.counts.tolist(),
                           "raw_tokens": vocab.raw_tokens, "distinct_tokens": vocab.distinct_tokens,
                           "pruned": vocab.pruned, "truncated_words": vocab.truncated_words}}
         return vocab, _encode_to_disk(entry or TemporaryEntry(config.cache_dir), parts, tables,
-                                      ids, config, progress, meta, units)
+                                      ids, config, progress, meta)
     return vocab, _encode_in_memory(parts, tables, ids, config, progress,
                                     0 if vocab.pruned else units)
 
@@ -165,13 +163,54 @@ class _Stopped(Exception):
 
 
 def _count_parts(parts, config: TrainConfig, progress):
-    """The counting pass over every part: returns the tables (the first holds the
-    merged counts), the :class:`Vocab` and each merged entry's id."""
+    """The counting pass over every part: returns the parts' tables, the
+    :class:`Vocab` and, per table, each entry's vocabulary id (or -1)."""
     tables = [TokenTable(config.max_word_bytes, config.max_vocab_size or 0) for _ in parts]
     _run_parts(parts, lambda k, part, tick: _feed(part, tables[k], tick), "vocab", progress)
-    for t in tables[1:]:
-        tables[0].merge(t)
-    return (tables,) + _vocab_of(tables[0], config)
+    merged, maps = _merge(tables, config)
+    vocab, entry_ids = _vocab_of(merged, tables, config)
+    return tables, vocab, [entry_ids] if maps is None else [entry_ids[m] for m in maps]
+
+
+def _merge(tables, config: TrainConfig):
+    """The parts' counts merged: one table is its own merge (no index maps). Several
+    are merged by hash partition, one partition per thread, into as many disjoint
+    tables (the merged entries: partition 0's, then 1's, ...); then each part table
+    gets its entries' indices among the merged ones."""
+    n = len(tables)
+    if n == 1:
+        return tables, None
+    merged = [TokenTable(config.max_word_bytes) for _ in range(n)]
+    local = [None] * n
+    _on_threads(lambda p: local.__setitem__(p, merged[p].absorb(tables, p, n)), n)
+    offsets = np.cumsum([0] + [len(t) for t in merged[:-1]]).astype(np.int64)
+    maps = [None] * n
+    _on_threads(lambda k: maps.__setitem__(
+        k, tables[k].merged_index([local[p][k] for p in range(n)], offsets)), n)
+    return merged, maps
+
+
+def _on_threads(work, n: int) -> None:
+    """``work(i)`` for i in range(n), each on a thread of its own (the compiled steps
+    release the GIL); the first error is raised once all have ended."""
+    if n == 1:
+        work(0)
+        return
+    errors: List[BaseException] = []
+
+    def run(i):
+        try:
+            work(i)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def _encode_in_memory(parts, tables, ids, config: TrainConfig, progress,
@@ -180,7 +219,7 @@ def _encode_in_memory(parts, tables, ids, config: TrainConfig, progress,
     one array, sized exactly from their counts (no concatenation, no second copy)."""
     if len(parts) == 1:
         return _encode_whole(parts[0], tables[0], ids[0], config, progress, expected_units)
-    offsets = _part_offsets(tables, ids, expected_units)
+    offsets = _part_offsets(tables, ids)
     units = np.empty(int(offsets[-1]), dtype=np.uint16)
     results = [None] * len(parts)
 
@@ -199,12 +238,10 @@ def _encode_in_memory(parts, tables, ids, config: TrainConfig, progress,
                          n_words=sum(r[2] for r in results))
 
 
-def _part_offsets(tables, ids, total_units: int) -> np.ndarray:
-    """Where each part's units start in the whole encoding, and the end. Parts after
-    the first know their size from their own counts; the first table holds the merged
-    counts, so its part is the rest."""
-    sizes = [t.units_for(i) for t, i in zip(tables[1:], ids[1:])]
-    sizes.insert(0, total_units - sum(sizes))
+def _part_offsets(tables, ids) -> np.ndarray:
+    """Where each part's units start in the whole encoding, and the end: each part
+    knows its size from its own table's counts."""
+    sizes = [t.units_for(i) for t, i in zip(tables, ids)]
     return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
 
 
@@ -231,13 +268,13 @@ def _cache_entry(source, config: TrainConfig, settings: dict) -> Optional[CacheE
     return CacheEntry(source.path, settings, config.cache_dir)
 
 
-def _encode_to_disk(entry, parts, tables, ids, config: TrainConfig, progress, meta: dict,
-                    total_units: int = 0) -> EncodedCorpus:
+def _encode_to_disk(entry, parts, tables, ids, config: TrainConfig, progress,
+                    meta: dict) -> EncodedCorpus:
     """The encoding pass into a cache entry (an entry of its own for a source that is
     not a plain file: :class:`TemporaryEntry`): each part drains its output after
     every chunk into the entry's files (units at the part's exact offset, from
-    ``total_units``, when there are several parts), then the entry is mapped."""
-    offsets = _part_offsets(tables, ids, total_units).tolist() if len(parts) > 1 else None
+    its table's counts, when there are several parts), then the entry is mapped."""
+    offsets = _part_offsets(tables, ids).tolist() if len(parts) > 1 else None
 
     try:
         with entry.writer(len(parts), offsets) as writer:
@@ -279,26 +316,51 @@ def _vocab_from_meta(meta: dict) -> Vocab:
                  pruned=bool(v["pruned"]), truncated_words=int(v["truncated_words"]))
 
 
-def _count(source, config: TrainConfig, progress):
-    """The counting pass (on ``config.threads`` threads where it can): returns the
-    merged table, the :class:`Vocab` and each entry's id."""
-    tables, vocab, entry_ids = _count_parts(_parts(source, config), config, progress)
-    return tables[0], vocab, entry_ids
+def _count(source, config: TrainConfig, progress) -> Vocab:
+    """The counting pass alone (on ``config.threads`` threads where it can)."""
+    return _count_parts(_parts(source, config), config, progress)[1]
 
 
-def _vocab_of(table: TokenTable, config: TrainConfig):
-    """The :class:`Vocab` of a counted table and each of its entries' id (or -1)."""
-    if table.tokens == 0:
+def _vocab_of(merged, tables, config: TrainConfig):
+    """The :class:`Vocab` of the counted ``tables`` (``merged``: their counts merged
+    into disjoint tables, :func:`_merge`) and each merged entry's id (or -1)."""
+    tokens = sum(t.tokens for t in tables)
+    if tokens == 0:
         raise CorpusError(EMPTY_CORPUS)
-    # with errors="ignore" an invalid word can decode to any ASCII word: look at them all
-    floor = 1 if config.encoding_errors == "ignore" else config.min_count
-    entry_index, byte_words, counts = table.selected_entries(floor)
-    vocab, entry_ids = select_vocab(byte_words, counts, config, entry_index, len(table),
-                               pruned=table.prunes > 0)
-    vocab.raw_tokens = table.tokens
-    vocab.pruned = table.prunes > 0
-    vocab.truncated_words = table.truncated_words
+    pruned = any(t.prunes for t in tables)
+    n_entries = sum(len(t) for t in merged)
+    if not any(t.invalid_utf8() for t in merged):
+        # every word is valid UTF-8: decoding maps distinct bytes to distinct words in
+        # the same order, so the ranking is done on the bytes and all decode at once
+        index, joined, counts = ranked_selection(merged, config.min_count)
+        if len(index) == 0:
+            raise CorpusError(_no_word_message(config, n_entries, pruned))
+        vocab = Vocab(words=joined.decode("utf-8").split("\n"), counts=counts,
+                      distinct_tokens=n_entries)
+        entry_ids = np.full(n_entries, -1, dtype=np.int32)
+        entry_ids[index] = np.arange(len(index), dtype=np.int32)
+    else:
+        # with errors="ignore" an invalid word can decode to any ASCII word: look at them all
+        floor = 1 if config.encoding_errors == "ignore" else config.min_count
+        selected = [t.selected_entries(floor) for t in merged]
+        bases = np.cumsum([0] + [len(t) for t in merged[:-1]])
+        vocab, entry_ids = select_vocab(
+            [w for s in selected for w in s[1]], np.concatenate([s[2] for s in selected]),
+            config, np.concatenate([s[0] + b for s, b in zip(selected, bases)]), n_entries,
+            pruned=pruned)
+    vocab.raw_tokens = tokens
+    vocab.pruned = pruned
+    vocab.truncated_words = sum(t.truncated_words for t in tables)
     return vocab, entry_ids
+
+
+def _no_word_message(config: TrainConfig, distinct: int, pruned: bool) -> str:
+    hint = "lower --min-count"
+    if pruned:
+        hint += (f" or raise --max-vocab-size (pruning the counts to "
+                 f"{config.max_vocab_size:,} distinct words dropped the rarer ones)")
+    return (f"no word occurs at least min_count={config.min_count} times "
+            f"({distinct} distinct words); {hint}")
 
 
 def _scan(source, table: TokenTable, stage: str, progress) -> None:
@@ -341,12 +403,7 @@ def select_vocab(byte_words: List[bytes], counts: np.ndarray, config: TrainConfi
                 first[w] = e
     keep = np.flatnonzero(merged_counts >= config.min_count)
     if len(keep) == 0:
-        hint = "lower --min-count"
-        if pruned:
-            hint += (f" or raise --max-vocab-size (pruning the counts to "
-                     f"{config.max_vocab_size:,} distinct words dropped the rarer ones)")
-        raise CorpusError(f"no word occurs at least min_count={config.min_count} times "
-                          f"({distinct} distinct words); {hint}")
+        raise CorpusError(_no_word_message(config, distinct, pruned))
     kept_words = [words[e] for e in keep]
     kept_counts = merged_counts[keep]
     # descending count, ties by word: sort by word (Python's str order), then a stable sort
@@ -370,7 +427,7 @@ def select_vocab(byte_words: List[bytes], counts: np.ndarray, config: TrainConfi
 def count_file(path, config: Optional[TrainConfig] = None) -> Vocab:
     """Only the counting pass (for benchmarks and ``w2v info``-style tools)."""
     config = config or TrainConfig()
-    return _count(as_source(path), config, None)[1]
+    return _count(as_source(path), config, None)
 
 
 def count_words(corpus, config: TrainConfig,
@@ -378,7 +435,7 @@ def count_words(corpus, config: TrainConfig,
     """Every word of ``corpus`` with its count (min_count 1, no max_vocab_size pruning),
     in the vocabulary's order: the counting pass alone (vocabulary growth on resume)."""
     every = replace(config, min_count=1, max_vocab_size=None)
-    return _count(as_source(corpus, config.cache_dir), every, progress)[1]
+    return _count(as_source(corpus, config.cache_dir), every, progress)
 
 
 def encode_with_vocab(corpus, words: List[str], config: TrainConfig,
