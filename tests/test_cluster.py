@@ -117,9 +117,47 @@ def test_sync_rules_on_hand_built_deltas():
     # four ranks moving a row alike: sum moves it 4x, adaptive at most ALIGNED_RANKS x
     assert np.allclose(_apply_round("sum", four_alike, start)[0], [4, 0])
     assert np.allclose(_apply_round("adaptive", four_alike, start)[0], [ALIGNED_RANKS, 0])
+    # momentum's first round is the mean (nothing carried yet)
+    assert np.allclose(_apply_round("momentum", [same, other], start), [[1, 0], [0, 1], [0, 0]])
     # opposite moves cancel under every rule
-    for rule in ("mean", "sum", "adaptive"):
+    for rule in ("mean", "sum", "adaptive", "momentum"):
         assert np.allclose(_apply_round(rule, [same, -same], start), 0)
+
+
+def test_momentum_builds_a_repeated_move_up_to_the_sum_and_pays_a_lone_move_in_full():
+    n, rounds = 4, 60
+    mu = 1 - 1 / n
+    models = [np.zeros((2, 1), dtype=np.float32) for _ in range(n)]
+    syncs = [RowSync([m], [False], base=2, rule="momentum") for m in models]
+    expected_step = 0.0
+    expected = 0.0
+    positions = []
+    for r in range(rounds):
+        for k, m in enumerate(models):
+            m[0] += 1                         # every rank moves row 0 alike, every round
+            if r == 0 and k == 0:
+                m[1] += 2                     # one rank moves row 1 once
+        total = _sum_payloads([s.gather(0) for s in syncs])
+        for s in syncs:
+            s.apply(total, n, 0, exact=True)
+        expected_step = mu * expected_step + 1.0
+        expected += expected_step
+        assert np.allclose(models[0][0], expected, rtol=1e-5)
+        positions.append(float(models[0][0, 0]))
+    # by now a round moves the row by the sum of the ranks' moves (n), not their mean (1)
+    assert positions[-1] - positions[-2] == pytest.approx(n, rel=1e-3)
+    # the lone move: 2/n at once, the rest over the following rounds, 2 in all
+    assert models[0][1, 0] == pytest.approx(2 * (1 - mu ** rounds) / (1 - mu) / n, rel=1e-5)
+    assert models[0][1, 0] == pytest.approx(2, rel=1e-5)
+    for m in models[1:]:
+        assert np.array_equal(m, models[0])
+
+
+def _sum_payloads(payloads):
+    total = payloads[0].copy()
+    for p in payloads[1:]:
+        total += p
+    return total
 
 
 def test_sync_keeps_updates_made_while_a_round_is_in_flight():

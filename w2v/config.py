@@ -213,7 +213,7 @@ class TrainConfig:
 #: takes gloo when torch imports on the driver.
 SYNC_BACKENDS = ("auto", "objstore", "gloo")
 #: How a sync round combines the ranks' rows (:class:`w2v.rowsync.RowSync`)
-SYNC_RULES = ("adaptive", "sum", "mean")
+SYNC_RULES = ("adaptive", "sum", "mean", "momentum")
 
 
 @dataclass
@@ -231,7 +231,7 @@ class ClusterConfig:
     sync_period: float = 0.5          # with sync_words=0: seconds between rounds, trained through
     sync_rows: int = 1024             # rows synced every round (tier 0); rarer tiers less often
     sync_backend: str = "auto"
-    sync_rule: str = "adaptive"       # how rows combine: adaptive, sum or mean (see w2v.rowsync)
+    sync_rule: str = "adaptive"       # how rows combine: adaptive, sum, mean, momentum (w2v.rowsync)
     object_store_mb: int = 512        # object-store cap of a ``local`` cluster
 
     def validate(self) -> "ClusterConfig":

@@ -30,6 +30,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from .config import SYNC_RULES
+
 #: rows synced every round (tier 0), when the caller does not say
 DEFAULT_BASE_ROWS = 1024
 
@@ -76,9 +78,6 @@ class TierSchedule:
 #: ``adaptive`` keeps at most this many ranks' worth of a move they all made alike
 ALIGNED_RANKS = 2
 
-#: How a round combines the ranks' rows (see :class:`RowSync`)
-COMBINE_RULES = ("adaptive", "sum", "mean")
-
 
 class RowSync:
     """The model matrices a worker syncs, with their tier schedules.
@@ -107,16 +106,22 @@ class RowSync:
       is kept, as ``sum`` does. ``sum`` diverges when several ranks push the same
       hot rows the same way; ``mean`` divides every rarely shared update by the
       number of ranks, which costs accuracy (both measured in bench/README.md).
+    - ``momentum``: block momentum (Chen & Huo's blockwise model-update filtering):
+      ``D = mu * D + S / n`` per row, ``new = C + D``, with ``mu = 1 - 1/n``. A move
+      every rank repeats round after round builds up to the sum, smoothed; a move
+      one rank made alone reaches the sum over the next rounds.
+      It holds one more copy of the synced matrices (the per-row momentum ``D``).
     """
 
     def __init__(self, matrices: Sequence[Optional[np.ndarray]], reverse: Sequence[bool],
                  base: int = DEFAULT_BASE_ROWS, rule: str = "adaptive"):
-        if rule not in COMBINE_RULES:
-            raise ValueError(f"rule must be one of {COMBINE_RULES}, got {rule!r}")
+        if rule not in SYNC_RULES:
+            raise ValueError(f"rule must be one of {SYNC_RULES}, got {rule!r}")
         self.rule = rule
         self.parts = [(m, rev, TierSchedule(len(m), base))
                       for m, rev in zip(matrices, reverse) if m is not None]
         self.consensus = [m.copy() for m, _, _ in self.parts] if rule != "mean" else None
+        self.momentum = [np.zeros_like(m) for m, _, _ in self.parts] if rule == "momentum" else None
         self._taken = None
 
     def _spans(self, r: Optional[int], block: Optional[slice]):
@@ -177,6 +182,11 @@ class RowSync:
                     bound = squares * np.float32(ALIGNED_RANKS)
                     np.divide(bound, summed, out=q, where=summed > bound)
                     part = part * q[:, None]
+                elif self.rule == "momentum":
+                    step = self.momentum[k][rows]
+                    step *= np.float32(1 - 1 / n_ranks)
+                    step += part / np.float32(n_ranks)
+                    part = step
                 new = self.consensus[k][rows]
                 new += part                      # the consensus moves in place
             if exact:
