@@ -87,7 +87,7 @@ def run_sampled(argv, log: Path, stop_after: float, interval: float = 0.5) -> di
     stopped well into training shows its peak; ``peak_reached_s`` (when the largest
     process's peak last rose) against ``ran_s`` says how long it had stayed flat."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    best_kb, reached = 0, 0.0
+    best_kb, reached, rises = 0, 0.0, []
     with open(log, "wb") as logf:
         t0 = time.perf_counter()
         proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=logf,
@@ -95,6 +95,8 @@ def run_sampled(argv, log: Path, stop_after: float, interval: float = 0.5) -> di
         while proc.poll() is None and time.perf_counter() - t0 < stop_after:
             peak = max(_group_peaks(proc.pid).values(), default=0)
             if peak > best_kb:
+                if peak > best_kb + 1024:             # the timeline: each rise of 1 MB or more
+                    rises.append((round(time.perf_counter() - t0, 1), round(peak * 1024 / 1e6, 1)))
                 best_kb, reached = peak, time.perf_counter() - t0
             time.sleep(interval)
         finished = proc.poll() is not None
@@ -109,7 +111,7 @@ def run_sampled(argv, log: Path, stop_after: float, interval: float = 0.5) -> di
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         ran = time.perf_counter() - t0
-    return {"peak_mb": best_kb * 1024 / 1e6, "peak_reached_s": reached, "ran_s": ran,
+    return {"peak_mb": best_kb * 1024 / 1e6, "peak_reached_s": reached, "ran_s": ran, "rises": rises,
             "finished": finished, "rc": proc.returncode, "log_tail": bench.log_tail(str(log), 600)}
 
 

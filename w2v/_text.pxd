@@ -123,6 +123,8 @@ cdef class TokenTable:
     @cython.final
     cdef int grow_entries(self) noexcept nogil
     @cython.final
+    cdef int reserve(self, int64_t entries) noexcept nogil
+    @cython.final
     cdef int insert(self, int64_t pos, const unsigned char *s, Py_ssize_t n, uint64_t h) noexcept nogil
     @cython.final
     cdef int prune_once(self, int64_t *remap) noexcept nogil

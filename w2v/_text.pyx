@@ -23,7 +23,7 @@ One :class:`TokenTable` serves both passes over the corpus:
 """
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, qsort, realloc
-from libc.string cimport memcmp, memcpy, memmove
+from libc.string cimport memcmp, memcpy, memmove, memset
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 
 from ._ids cimport WIDE_ID, put_id, take_id, units_of
@@ -59,6 +59,26 @@ cdef extern from *:
 cdef uint64_t EMPTY_SLOT = 0
 cdef uint64_t INDEX_MASK = 0xFFFFFFFFu
 cdef int64_t MAX_ENTRIES = 0xFFFFFFFEu
+
+
+cdef extern from "<sys/mman.h>" nogil:
+    int madvise(void *addr, size_t length, int advice)
+    int MADV_HUGEPAGE
+
+cdef void advise_huge(void *p, size_t n) noexcept nogil:
+    cdef size_t page = 4096, a = (<size_t> p + page - 1) & ~(page - 1)
+    if n >= (4 << 20):
+        madvise(<void *> a, ((<size_t> p + n) - a) & ~(page - 1), MADV_HUGEPAGE)
+
+cdef extern from *:
+    """
+    #define w2v_prefetch(p) __builtin_prefetch(p)
+    """
+    void prefetch "w2v_prefetch"(const void *p) noexcept nogil
+
+#: how many entries ahead a merge prefetches the slot an entry will probe
+cdef enum:
+    PREFETCH_AHEAD = 16
 
 
 cdef inline int64_t partition_of(uint64_t h, int64_t n_parts) noexcept nogil:
@@ -156,9 +176,11 @@ cdef class TokenTable:
             pos = (pos + 1) & mask
 
     cdef int rehash(self, int64_t new_capacity) noexcept nogil:
-        cdef uint64_t *new_slots = <uint64_t *> calloc(new_capacity, sizeof(uint64_t))
+        cdef uint64_t *new_slots = <uint64_t *> malloc(new_capacity * sizeof(uint64_t))
         if new_slots == NULL:
             return -1
+        advise_huge(new_slots, new_capacity * sizeof(uint64_t))
+        memset(new_slots, 0, new_capacity * sizeof(uint64_t))
         cdef int64_t i, pos, mask = new_capacity - 1
         for i in range(self.n_entries):
             pos = <int64_t> (self.hashes[i] & <uint64_t> mask)
@@ -451,6 +473,7 @@ cdef class TokenTable:
         if self.encoding or self.prunes:
             raise RuntimeError("absorb: this table must be counting and unpruned")
         local = []
+        cdef int64_t most = 0             # entries this partition can get: all distinct
         for t in tables:
             other = <TokenTable?> t
             if other.encoding or other.prunes:
@@ -459,14 +482,24 @@ cdef class TokenTable:
             with nogil:
                 for i in range(other.n_entries):
                     n += partition_of(other.hashes[i], n_parts) == part
-            indices = np.empty(n, dtype=np.int64)
-            local.append(indices)
-            if n == 0:
+            local.append(np.empty(n, dtype=np.int64))
+            most += n
+        with nogil:                       # sized once: no rehash while merging
+            rc = self.reserve(most)
+        if rc != 0:
+            raise MemoryError("out of memory while merging the counts")
+        cdef uint64_t mask = <uint64_t> (self.capacity - 1)
+        for k in range(len(tables)):
+            other = <TokenTable> tables[k]
+            out = local[k]
+            if out.shape[0] == 0:
                 continue
-            out = indices
             n = 0
             with nogil:
                 for i in range(other.n_entries):
+                    # the hashes are known ahead: fetch the slot a later entry probes first
+                    if i + PREFETCH_AHEAD < other.n_entries:
+                        prefetch(&self.slots[other.hashes[i + PREFETCH_AHEAD] & mask])
                     if partition_of(other.hashes[i], n_parts) != part:
                         continue
                     r = &other.records[i]
@@ -484,6 +517,24 @@ cdef class TokenTable:
             if rc != 0:
                 raise MemoryError("out of memory while merging the counts")
         return local
+
+    cdef int reserve(self, int64_t entries) noexcept nogil:
+        """Room for ``entries`` entries without growing (-1 when out of memory)."""
+        cdef int64_t capacity = self.capacity
+        cdef void *p
+        if entries > self.entries_cap:
+            p = realloc(self.hashes, entries * sizeof(uint64_t))
+            if p == NULL: return -1
+            self.hashes = <uint64_t *> p
+            p = realloc(self.records, entries * sizeof(Entry))
+            if p == NULL: return -1
+            self.records = <Entry *> p
+            self.entries_cap = entries
+            advise_huge(self.hashes, entries * sizeof(uint64_t))
+            advise_huge(self.records, entries * sizeof(Entry))
+        while capacity < 2 * entries + 2:
+            capacity *= 2
+        return self.rehash(capacity) if capacity != self.capacity else 0
 
     def merged_index(self, list local, const int64_t[::1] offsets):
         """Each entry's index among the merged entries: the partitions' tables in order,
