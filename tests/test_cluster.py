@@ -266,8 +266,9 @@ def local_ray():
 PLANTED = dict(sg=True, size=50, window=5, negative=5, min_count=5, sample=0, epochs=5)
 
 
-@pytest.mark.parametrize("sync", [{}, {"sync_words": 0, "sync_period": 0.05}],
-                         ids=["lockstep", "timed"])
+@pytest.mark.parametrize("sync", [{}, {"sync_words": 0, "sync_period": 0.05},
+                                  {"sync_rule": "momentum"}],
+                         ids=["lockstep", "timed", "momentum"])
 def test_cluster_matches_corpus_and_ranks_agree(local_ray, planted_corpus, tmp_path, sync):
     model = w2v.train(planted_corpus, cluster="local", workers=2, threads_per_worker=1,
                       seed=3, sync_backend="objstore", **sync, **PLANTED)

@@ -3,7 +3,9 @@ word2vec-binary vectors.
 
 Run by bench/bench.py (and bench/subwords.py) as its own process, so that its
 wall time and peak RSS cover everything gensim does (import, vocabulary pass,
-training, saving). Logging is left unconfigured, so gensim prints nothing.
+training, saving). Logging is left unconfigured, so gensim prints nothing, unless
+W2V_BENCH_GENSIM_LOG=1 is set (gensim's INFO log: which phase it is in, for runs stopped
+early by bench/bounded_memory.py --anchor-stop-after).
 
 With subwords (``--minn --maxn --bucket``), ``gensim.models.FastText`` trains
 with the same options from ``corpus_file``; ``model.wv``'s vocabulary vectors
@@ -14,6 +16,8 @@ of stdout is JSON: seconds training and writing, vocabulary size, OOV words
 written and missing.
 """
 import json
+import logging
+import os
 import time
 
 from _args import training_args
@@ -24,6 +28,8 @@ from gensim.models import FastText, Word2Vec
 
 def main():
     a = training_args()
+    if os.environ.get("W2V_BENCH_GENSIM_LOG") == "1":
+        logging.basicConfig(format="%(asctime)s %(message)s", level=logging.INFO)
     common = dict(corpus_file=a.corpus, vector_size=a.size, window=a.window, negative=a.negative,
                   hs=a.hs, sample=a.sample, epochs=a.epochs, min_count=a.min_count, alpha=a.alpha,
                   workers=a.threads, sg=a.sg, seed=a.seed)
