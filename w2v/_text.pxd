@@ -121,7 +121,7 @@ cdef class TokenTable:
     @cython.final
     cdef int rehash(self, int64_t new_capacity) noexcept nogil
     @cython.final
-    cdef int grow_entries(self) noexcept nogil
+    cdef int resize_entries(self, int64_t cap) noexcept nogil
     @cython.final
     cdef int reserve(self, int64_t entries) noexcept nogil
     @cython.final

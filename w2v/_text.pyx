@@ -66,6 +66,9 @@ cdef extern from "<sys/mman.h>" nogil:
     int MADV_HUGEPAGE
 
 cdef void advise_huge(void *p, size_t n) noexcept nogil:
+    """Ask for huge pages under a table of 4 MB or more: a fresh table filled at random
+    (the merge) otherwise takes a page fault per 4 KB, and two threads faulting in one
+    process slow each other down. A no-op where transparent huge pages are off."""
     cdef size_t page = 4096, a = (<size_t> p + page - 1) & ~(page - 1)
     if n >= (4 << 20):
         madvise(<void *> a, ((<size_t> p + n) - a) & ~(page - 1), MADV_HUGEPAGE)
@@ -192,8 +195,8 @@ cdef class TokenTable:
         self.capacity = new_capacity
         return 0
 
-    cdef int grow_entries(self) noexcept nogil:
-        cdef int64_t cap = self.entries_cap * 2
+    cdef int resize_entries(self, int64_t cap) noexcept nogil:
+        """Room for ``cap`` entries (-1 when out of memory)."""
         cdef void *p
         p = realloc(self.hashes, cap * sizeof(uint64_t))
         if p == NULL: return -1
@@ -202,6 +205,8 @@ cdef class TokenTable:
         if p == NULL: return -1
         self.records = <Entry *> p
         self.entries_cap = cap
+        advise_huge(self.hashes, cap * sizeof(uint64_t))
+        advise_huge(self.records, cap * sizeof(Entry))
         return 0
 
     cdef int insert(self, int64_t pos, const unsigned char *s, Py_ssize_t n, uint64_t h) noexcept nogil:
@@ -209,7 +214,7 @@ cdef class TokenTable:
         cdef Py_ssize_t i
         if self.n_entries >= MAX_ENTRIES:
             return -1            # 2**32 - 1 distinct tokens: beyond what the slots can index
-        if self.n_entries == self.entries_cap and self.grow_entries() != 0:
+        if self.n_entries == self.entries_cap and self.resize_entries(self.entries_cap * 2) != 0:
             return -1
         while self.arena_len + n > self.arena_cap:
             p = realloc(self.arena, self.arena_cap * 2)
@@ -521,17 +526,8 @@ cdef class TokenTable:
     cdef int reserve(self, int64_t entries) noexcept nogil:
         """Room for ``entries`` entries without growing (-1 when out of memory)."""
         cdef int64_t capacity = self.capacity
-        cdef void *p
-        if entries > self.entries_cap:
-            p = realloc(self.hashes, entries * sizeof(uint64_t))
-            if p == NULL: return -1
-            self.hashes = <uint64_t *> p
-            p = realloc(self.records, entries * sizeof(Entry))
-            if p == NULL: return -1
-            self.records = <Entry *> p
-            self.entries_cap = entries
-            advise_huge(self.hashes, entries * sizeof(uint64_t))
-            advise_huge(self.records, entries * sizeof(Entry))
+        if entries > self.entries_cap and self.resize_entries(entries) != 0:
+            return -1
         while capacity < 2 * entries + 2:
             capacity *= 2
         return self.rehash(capacity) if capacity != self.capacity else 0

@@ -25,6 +25,7 @@ from .cache import memory_available
 from .corpus import EncodedCorpus, blocks
 from .errors import ConfigError, CorpusError, TrainingDiverged
 from .heap import return_freed_heap
+from .threads import run_on_threads
 from .finite import all_finite
 from .model import OUTPUT_LAYERS, Model
 from .subwords import Scheme
@@ -307,26 +308,14 @@ class RoundThreads(_ShardBlocks):
     def train_round(self) -> None:
         i = self.rounds
         self.rounds += 1
-        errors: List[BaseException] = []
-
         def work(k: int) -> None:
             try:
                 self.stopped |= self.train_block(k, i)
-            except BaseException as exc:  # re-raised on the calling thread
-                errors.append(exc)
-                self.stop[0] = 1
+            except BaseException:
+                self.stop[0] = 1      # the other threads stop at their next check
+                raise
 
-        active = [k for k, p in enumerate(self.parts) if i < len(p)]
-        if len(active) == 1:
-            work(active[0])           # the core releases the GIL: no thread needed
-        else:
-            threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in active]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-        if errors:
-            raise errors[0]
+        run_on_threads(work, [k for k, p in enumerate(self.parts) if i < len(p)])
 
 
 def check_weights_finite(model: Model, e: int, epochs: int, mean_loss: Optional[float],

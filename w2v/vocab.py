@@ -20,6 +20,7 @@ from .config import TrainConfig
 from .corpus import EncodedCorpus, TextSource, as_source, byte_shards
 from .errors import CorpusError
 from .heap import fix_mmap_threshold
+from .threads import run_on_threads
 
 #: the error for a corpus without a single token
 EMPTY_CORPUS = "the corpus contains no words (it is empty or only whitespace)"
@@ -81,7 +82,7 @@ def build(corpus, config: TrainConfig, progress: Optional[Callable[[str, int, in
     tables, vocab, ids = _count_parts(parts, config, progress)
     # encoding looks up only the vocabulary: every table shrinks to it (from every
     # distinct token), which keeps the encoding pass's memory to the output
-    _on_threads(lambda k: ids.__setitem__(k, tables[k].keep_only(ids[k])), len(tables))
+    run_on_threads(lambda k: ids.__setitem__(k, tables[k].keep_only(ids[k])), range(len(tables)))
     units = packed_size(vocab.counts)       # exact unless pruning undercounted
     if _use_disk(config, units):
         meta = {"vocab": {"words": vocab.words, "counts": vocab.counts.tolist(),
@@ -182,35 +183,12 @@ def _merge(tables, config: TrainConfig):
         return tables, None
     merged = [TokenTable(config.max_word_bytes) for _ in range(n)]
     local = [None] * n
-    _on_threads(lambda p: local.__setitem__(p, merged[p].absorb(tables, p, n)), n)
+    run_on_threads(lambda p: local.__setitem__(p, merged[p].absorb(tables, p, n)), range(n))
     offsets = np.cumsum([0] + [len(t) for t in merged[:-1]]).astype(np.int64)
     maps = [None] * n
-    _on_threads(lambda k: maps.__setitem__(
-        k, tables[k].merged_index([local[p][k] for p in range(n)], offsets)), n)
+    run_on_threads(lambda k: maps.__setitem__(
+        k, tables[k].merged_index([local[p][k] for p in range(n)], offsets)), range(n))
     return merged, maps
-
-
-def _on_threads(work, n: int) -> None:
-    """``work(i)`` for i in range(n), each on a thread of its own (the compiled steps
-    release the GIL); the first error is raised once all have ended."""
-    if n == 1:
-        work(0)
-        return
-    errors: List[BaseException] = []
-
-    def run(i):
-        try:
-            work(i)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
 
 
 def _encode_in_memory(parts, tables, ids, config: TrainConfig, progress,
